@@ -1,0 +1,2 @@
+#!/usr/bin/env node
+console.log('hello from learn-io', process.argv.slice(2));
