@@ -22,7 +22,9 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['grader/suites/**/*.test.ts'],
+    // The second pattern is a suite that tests the grader itself (test/grader.test.ts).
+    include: ['grader/suites/**/*.test.ts', 'test/fixtures/grader-probe/suite/*.test.ts'],
+    setupFiles: ['grader/setup.ts'],
     testTimeout: Number(process.env.LEARN_IO_TEST_TIMEOUT_MS ?? 2000),
     hookTimeout: 5000,
     pool: 'forks',

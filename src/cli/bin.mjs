@@ -1,2 +1,8 @@
 #!/usr/bin/env node
-console.log('hello from learn-io', process.argv.slice(2));
+// The `learn-io` executable. The CLI is TypeScript run through tsx, so a clone works with no build
+// step; tsx's loader is registered here, before the first TypeScript import.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('./main.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,241 @@
+// The course, in order, and the one place where a step's id becomes file paths.
+//
+// Every command reads this list; nothing else names a lesson file, a stub, a reference or a hidden
+// suite. test/catalog.test.ts fails when a step lacks a file or a file belongs to no step.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The installed package's root directory (the folder holding package.json). */
+export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** A runnable demo that backs a claim of a lesson: `learn-io run ID` runs lessons/demos/ID.ts. */
+export interface Demo {
+  id: string;
+  title: string;
+}
+
+interface StepBase {
+  /** kebab-case; also the CLI argument (`learn-io read coroutines`). */
+  id: string;
+  title: string;
+  /** One line for `list` and for `next` when it names the step. */
+  summary: string;
+  /** Content not built yet: listed as coming, passed over by `next`, refused by the other commands. */
+  coming?: true;
+  /** Operating systems the step runs on (process.platform values); absent means every platform. */
+  platforms?: NodeJS.Platform[];
+}
+
+export interface LessonStep extends StepBase {
+  kind: 'lesson';
+  demos: Demo[];
+}
+
+export interface ExerciseStep extends StepBase {
+  kind: 'exercise';
+  /** Files the learner edits, relative to the exercise folder; copied from exercises/ID/ by `init`. */
+  files: string[];
+  /** Score of the whole exercise, shared evenly among its hidden tests. */
+  points: number;
+  /** Limit for one hidden test, in ms: past it the test is stopped and reported as a timeout. */
+  testTimeoutMs: number;
+  /** Limit for the whole suite, in ms, however many tests hang. */
+  suiteTimeoutMs: number;
+  /** Graded hints, from a nudge to nearly the answer; `learn-io hint` shows one more each time. */
+  hints: string[];
+  /** A bonus part: optional for completing the course. */
+  bonus?: true;
+}
+
+export type Step = LessonStep | ExerciseStep;
+
+export const course: readonly Step[] = [
+  {
+    id: 'coroutines',
+    kind: 'lesson',
+    title: 'Coroutines',
+    summary: 'user-space scheduling; why switching pays only on I/O; generators as coroutines',
+    demos: [
+      { id: 'interleave', title: 'two generator tasks interleaving under a round-robin driver, on one thread' },
+      { id: 'switch-cost', title: 'the cost of a generator switch next to a function call and a thread round trip' },
+      { id: 'cpu-bound', title: 'switching pure computation gains nothing; overlapping waits does' },
+      { id: 'blocking-stalls', title: 'one blocking call stalls every cooperative task' },
+    ],
+  },
+  {
+    id: 'coroutine-switcher',
+    kind: 'exercise',
+    title: 'A coroutine switcher (greenlet on generators)',
+    summary: 'symmetric coroutines: switch, parent, return to parent, throw, dead',
+    files: ['switcher.ts'],
+    points: 100,
+    testTimeoutMs: 2000,
+    suiteTimeoutMs: 60_000,
+    hints: [
+      'Start with the driver, not the Greenlet class: one loop that holds `current`, resumes one generator ' +
+        'with next(value) or throw(error), and looks at what came back. Everything else is bookkeeping around it.',
+      'A generator can stop in three ways: it yields a request (switch to X, throw into X), it returns ' +
+        '(done: true), or it throws. Write one branch for each. Returning and throwing both mean "go to the ' +
+        'parent", never to whoever switched in last.',
+      'A switch to a dead greenlet goes to its nearest live ancestor (walk `parent` until !dead). If that ' +
+        'ancestor is the greenlet asking, the switch returns its own packed arguments at once; switching to ' +
+        'yourself does the same, and must not resume the running generator (JavaScript would throw).',
+      'Pack payloads in one function: no argument gives [], one gives the value itself, two or more give an ' +
+        'array. The first switch into a greenlet that never ran is different: spread the arguments into run().',
+      'throw() into a greenlet that never started: call gen.throw(err) on a fresh generator (its body never ' +
+        'runs) or skip the generator entirely; mark it dead and route the error like any other. A GreenletExit ' +
+        'that escapes a body is not an error: deliver the exception object to the parent as a value.',
+    ],
+  },
+  {
+    id: 'cooperative-scheduling',
+    kind: 'lesson',
+    title: 'Cooperative scheduling (gevent)',
+    summary: 'a hub that switches at I/O points; spawn, join, joinAll, value; what a blocking call does',
+    coming: true,
+    demos: [],
+  },
+  {
+    id: 'hub',
+    kind: 'exercise',
+    title: 'A small gevent: the hub and cooperative sockets',
+    summary: 'spawn, sleep, join, joinAll, kill, timeouts; then an echo server over epoll',
+    coming: true,
+    files: ['hub.ts'],
+    points: 100,
+    testTimeoutMs: 5000,
+    suiteTimeoutMs: 120_000,
+    hints: [],
+  },
+  {
+    id: 'io-models',
+    kind: 'lesson',
+    title: 'The five I/O models',
+    summary: 'blocking, non-blocking, multiplexing, signal-driven, asynchronous; the two phases of a read',
+    coming: true,
+    demos: [],
+  },
+  {
+    id: 'select-poll-epoll',
+    kind: 'lesson',
+    title: 'select, poll and epoll',
+    summary: 'FD_SETSIZE, sets copied on every call, O(n) scans; epoll\'s interest and ready lists',
+    coming: true,
+    demos: [],
+  },
+  {
+    id: 'select-server',
+    kind: 'exercise',
+    title: 'An upper-case echo server over select()',
+    summary: 'non-blocking sockets, read and write lists, per-client output buffers',
+    coming: true,
+    files: ['server.ts'],
+    points: 100,
+    testTimeoutMs: 10_000,
+    suiteTimeoutMs: 180_000,
+    hints: [],
+  },
+  {
+    id: 'epoll-server',
+    kind: 'exercise',
+    title: 'Bonus: the same server over edge-triggered epoll',
+    summary: 'epoll_ctl once, epoll_wait many; read until EAGAIN in edge mode',
+    coming: true,
+    bonus: true,
+    platforms: ['linux'],
+    files: ['server.ts'],
+    points: 50,
+    testTimeoutMs: 10_000,
+    suiteTimeoutMs: 180_000,
+    hints: [],
+  },
+  {
+    id: 'threads',
+    kind: 'lesson',
+    title: 'Threads, shared memory and pools',
+    summary: 'worker_threads, SharedArrayBuffer and Atomics, libuv\'s thread pool, producer and consumer',
+    coming: true,
+    demos: [],
+  },
+  {
+    id: 'thread-pool',
+    kind: 'exercise',
+    title: 'A fixed thread pool fed by a blocking queue',
+    summary: 'workers started once, errors reported, shutdown that drains or cancels',
+    coming: true,
+    files: ['pool.ts'],
+    points: 100,
+    testTimeoutMs: 10_000,
+    suiteTimeoutMs: 120_000,
+    hints: [],
+  },
+  {
+    id: 'thread-pool-ftp',
+    kind: 'exercise',
+    title: 'A thread-pool FTP server',
+    summary: 'RFC 959 for real clients, sessions served by the pool, a maximum of concurrent users',
+    coming: true,
+    files: ['ftp-server.ts'],
+    points: 150,
+    testTimeoutMs: 20_000,
+    suiteTimeoutMs: 300_000,
+    hints: [],
+  },
+  {
+    id: 'servers-compared',
+    kind: 'lesson',
+    title: 'Your servers compared under load',
+    summary: 'thread pool, select, epoll and Node\'s net side by side',
+    coming: true,
+    demos: [],
+  },
+];
+
+/** The step with this id, or undefined. */
+export function findStep(id: string): Step | undefined {
+  return course.find((step) => step.id === id);
+}
+
+export function isAvailable(step: Step, platform: NodeJS.Platform = process.platform): boolean {
+  return !step.coming && (!step.platforms || step.platforms.includes(platform));
+}
+
+/**
+ * Every path that belongs to a step, derived from its id. `root` is the package root; `workspace`
+ * (optional) is a learner's workspace, for the paths of the learner's own copies.
+ */
+export function stepPaths(step: Step, root: string = packageRoot) {
+  const id = step.id;
+  return {
+    /** lessons/ID.md */
+    lesson: path.join(root, 'lessons', `${id}.md`),
+    /** exercises/ID/: the untouched stubs and the task. */
+    stubDir: path.join(root, 'exercises', id),
+    /** exercises/ID/README.md */
+    task: path.join(root, 'exercises', id, 'README.md'),
+    /** solutions/ID/: the reference solution, file for file with the stubs. */
+    referenceDir: path.join(root, 'solutions', id),
+    /** grader/suites/ID/: the hidden Vitest suite. */
+    suiteDir: path.join(root, 'grader', 'suites', id),
+    /** lessons/demos/DEMO.ts for each of the lesson's demos. */
+    demos: step.kind === 'lesson' ? step.demos.map((demo) => demoPath(demo.id, root)) : [],
+  };
+}
+
+export function demoPath(demoId: string, root: string = packageRoot): string {
+  return path.join(root, 'lessons', 'demos', `${demoId}.ts`);
+}
+
+/** Where a workspace keeps its copy of an exercise: WORKSPACE/exercises/ID/. */
+export function workspaceExerciseDir(workspace: string, step: ExerciseStep): string {
+  return path.join(workspace, 'exercises', step.id);
+}
+
+export function findDemo(demoId: string): { demo: Demo; lesson: LessonStep } | undefined {
+  for (const step of course) {
+    if (step.kind !== 'lesson') continue;
+    const demo = step.demos.find((d) => d.id === demoId);
+    if (demo) return { demo, lesson: step };
+  }
+  return undefined;
+}

@@ -1,0 +1,71 @@
+// One typed flag table per command yields both its parser and its help text.
+import { parseArgs } from 'node:util';
+import kleur from 'kleur';
+import { ToolError } from '../errors.ts';
+
+export interface Flag {
+  type: 'boolean' | 'string';
+  short?: string;
+  description: string;
+  /** Placeholder shown in help for a string flag, e.g. DIR. */
+  value?: string;
+}
+
+export interface Context {
+  cwd: string;
+  out: NodeJS.WriteStream;
+  err: NodeJS.WriteStream;
+  /** Colour on: a TTY, no NO_COLOR, no --no-color. */
+  color: boolean;
+  /** Columns to wrap to (the terminal's width, at most 100). */
+  width: number;
+  /** Both stdin and stdout are terminals: prompts may be shown. */
+  interactive: boolean;
+  print(text?: string): void;
+}
+
+export interface Command {
+  name: string;
+  /** e.g. "[ID]" or "SUBMISSION..." */
+  args: string;
+  summary: string;
+  example: string;
+  flags: Record<string, Flag>;
+  /** Returns the exit code. */
+  run(ctx: Context, positionals: string[], flags: Record<string, string | boolean | undefined>): Promise<number>;
+}
+
+/** Flags every command takes. */
+export const commonFlags: Record<string, Flag> = {
+  help: { type: 'boolean', short: 'h', description: 'show this help' },
+  'no-color': { type: 'boolean', description: 'plain text without colour (also: NO_COLOR=1)' },
+};
+
+export function parse(command: Command, argv: string[]) {
+  const all = { ...commonFlags, ...command.flags };
+  const options = Object.fromEntries(
+    Object.entries(all).map(([name, flag]) => [name, { type: flag.type, ...(flag.short ? { short: flag.short } : {}) }]),
+  );
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return { values: values as Record<string, string | boolean | undefined>, positionals };
+  } catch (error) {
+    throw new ToolError('USAGE', (error as Error).message, `See \`learn-io ${command.name} --help\`.`);
+  }
+}
+
+export function commandHelp(command: Command): string {
+  const lines = [
+    `${kleur.bold(`learn-io ${command.name}`)}${command.args ? ` ${command.args}` : ''}`,
+    '',
+    `  ${command.summary}`,
+    '',
+    kleur.bold('Options'),
+  ];
+  for (const [name, flag] of Object.entries({ ...command.flags, ...commonFlags })) {
+    const left = `${flag.short ? `-${flag.short}, ` : '    '}--${name}${flag.type === 'string' ? ` ${flag.value ?? 'VALUE'}` : ''}`;
+    lines.push(`  ${left.padEnd(26)} ${flag.description}`);
+  }
+  lines.push('', kleur.bold('Example'), `  ${command.example}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,206 @@
+// `check [ID]` and `watch [ID]`: grade the learner's exercise file against its hidden suite.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import kleur from 'kleur';
+import { workspaceExerciseDir, type ExerciseStep } from '../../catalog.ts';
+import type { SuiteResult, TestResult } from '../../grader/model.ts';
+import { runSuite } from '../../grader/run-suite.ts';
+import { readProgress, updateStep } from '../../workspace/progress.ts';
+import { requireWorkspace, type Workspace } from '../../workspace/workspace.ts';
+import type { Command, Context } from '../command.ts';
+import { afterwards, currentExercise, shown } from '../shared.ts';
+
+export const check: Command = {
+  name: 'check',
+  args: '[ID]',
+  summary: 'run the hidden tests of an exercise (the current one by default) against your file',
+  example: 'npx learn-io check coroutine-switcher',
+  flags: { json: { type: 'boolean', description: 'print the result as JSON (exit code as usual)' } },
+  async run(ctx, args, flags) {
+    const ws = requireWorkspace(ctx.cwd);
+    const step = currentExercise(readProgress(ws.progressFile), args[0]);
+    const result = await checkOnce(ctx, ws, step, { json: flags.json === true });
+    return result.status === 'pass' ? 0 : result.status === 'fail' ? 1 : 2;
+  },
+};
+
+/** Runs the suite on the workspace's files, prints the verdict, records progress. */
+async function checkOnce(ctx: Context, ws: Workspace, step: ExerciseStep, { json }: { json: boolean }): Promise<SuiteResult> {
+  const dir = workspaceExerciseDir(ws.root, step);
+  const missing = step.files.map((f) => path.join(dir, f)).filter((f) => !fs.existsSync(f));
+  if (missing.length > 0) {
+    const result: SuiteResult = {
+      exercise: step.id,
+      target: dir,
+      status: 'fail',
+      tests: missing.map((f) => ({
+        id: `missing:${f}`,
+        name: `your file ${path.basename(f)} exists`,
+        status: 'fail',
+        message: `${shown(ctx, f)} is missing. \`npx learn-io reset ${step.id}\` restores the stub.`,
+        durationMs: 0,
+        points: 0,
+        maxPoints: 0,
+        visibility: 'visible',
+        output: [],
+      })),
+      passed: 0,
+      total: missing.length,
+      points: 0,
+      maxPoints: step.points,
+      durationMs: 0,
+      output: [],
+    };
+    print(ctx, step, result, json);
+    return result;
+  }
+
+  if (!json) ctx.print(`${kleur.bold(`Checking ${step.id}`)} ${kleur.dim(`(${step.files.map((f) => shown(ctx, path.join(dir, f))).join(', ')})`)}\n`);
+  const result = await runSuite({ step, targetDir: dir, onTest: json ? undefined : (test) => ctx.print(testLine(ctx, test)) });
+  const progress = updateStep(ws.progressFile, step.id, (record) => {
+    record.checks = (record.checks ?? 0) + 1;
+    record.lastCheck = { at: new Date().toISOString(), passed: result.passed, total: result.total };
+    if (result.status === 'pass') record.done ??= new Date().toISOString();
+  });
+  if (json) {
+    ctx.print(JSON.stringify(result, null, 2));
+    return result;
+  }
+  // Load failures come before any test ran, so onTest never printed them.
+  for (const test of result.tests) if (test.id.startsWith('load') || test.id.startsWith('unhandled')) ctx.print(testLine(ctx, test));
+  printSummary(ctx, step, result);
+  if (result.status === 'pass') ctx.print(afterwards(progress));
+  return result;
+}
+
+function print(ctx: Context, step: ExerciseStep, result: SuiteResult, json: boolean): void {
+  if (json) ctx.print(JSON.stringify(result, null, 2));
+  else {
+    for (const test of result.tests) ctx.print(testLine(ctx, test));
+    printSummary(ctx, step, result);
+  }
+}
+
+const marks: Record<TestResult['status'], [string, (s: string) => string]> = {
+  pass: ['✓', kleur.green],
+  fail: ['✗', kleur.red],
+  timeout: ['⏱', kleur.yellow],
+  error: ['!', kleur.magenta],
+};
+
+/** One line per test; for a failure, what was expected, what came back, and where. */
+export function testLine(ctx: Context, test: TestResult): string {
+  const [mark, paint] = marks[test.status];
+  const lines = [`  ${paint(mark)} ${test.name}${test.status === 'pass' ? kleur.dim(` (${Math.round(test.durationMs)} ms)`) : ''}`];
+  if (test.status === 'pass') return lines[0]!;
+  const indent = (text: string) => text.split('\n').map((l) => `      ${l}`).join('\n');
+  if (test.status === 'timeout') lines.push(indent(kleur.yellow(`timed out: ${test.message ?? ''}`)));
+  else if (test.message) lines.push(indent(test.message.split('\n').slice(0, 12).join('\n')));
+  if (test.expected !== undefined && test.actual !== undefined) {
+    lines.push(indent(`${kleur.green('expected:')} ${test.expected.split('\n').join('\n          ')}`));
+    lines.push(indent(`${kleur.red('received:')} ${test.actual.split('\n').join('\n          ')}`));
+  }
+  if (test.location) {
+    lines.push(indent(kleur.dim(`at ${shown(ctx, test.location.file)}:${test.location.line}:${test.location.column}`)));
+    const source = sourceLine(test.location.file, test.location.line);
+    if (source !== undefined && !test.location.file.includes(`${path.sep}grader${path.sep}suites${path.sep}`)) {
+      lines.push(indent(kleur.dim(`${test.location.line} | `) + source.trim()));
+    }
+  }
+  if (test.output.length > 0) {
+    lines.push(indent(kleur.dim('your code printed:')));
+    for (const line of test.output.slice(0, 20)) lines.push(indent(kleur.dim(`│ ${line}`)));
+    if (test.output.length > 20) lines.push(indent(kleur.dim(`│ … ${test.output.length - 20} more lines`)));
+  }
+  return lines.join('\n');
+}
+
+function sourceLine(file: string, line: number): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n')[line - 1];
+  } catch {
+    return undefined;
+  }
+}
+
+function printSummary(ctx: Context, step: ExerciseStep, result: SuiteResult): void {
+  if (result.output.length > 0) {
+    ctx.print();
+    ctx.print(kleur.bold('Output of your code outside any test:'));
+    for (const line of result.output.slice(0, 40)) ctx.print(kleur.dim(`  │ ${line}`));
+  }
+  ctx.print();
+  const seconds = (result.durationMs / 1000).toFixed(1);
+  if (result.status === 'error') {
+    ctx.print(kleur.magenta(`The grader itself could not run: ${result.error?.message ?? 'see above'}.`));
+    if (result.error?.detail) ctx.print(kleur.dim(result.error.detail.split('\n').slice(0, 15).join('\n')));
+    ctx.print('This is not your fault. Try again; if it persists, report it with the text above.');
+    return;
+  }
+  const tally = `${result.passed} of ${result.total} tests passed (${result.points}/${step.points} points) in ${seconds} s.`;
+  if (result.status === 'pass') {
+    ctx.print(kleur.green().bold(`${tally} ${step.id} is done.`));
+  } else {
+    ctx.print(kleur.red(tally));
+    ctx.print(`Start with the first failure above. Stuck? ${kleur.cyan(`npx learn-io hint ${step.id}`)}`);
+  }
+}
+
+export const watch: Command = {
+  name: 'watch',
+  args: '[ID]',
+  summary: 're-check an exercise each time you save its file',
+  example: 'npx learn-io watch coroutine-switcher',
+  flags: {
+    poll: { type: 'boolean', description: 'look for changes by polling (where file events do not arrive)' },
+  },
+  async run(ctx, args, flags) {
+    const ws = requireWorkspace(ctx.cwd);
+    const step = currentExercise(readProgress(ws.progressFile), args[0]);
+    const dir = workspaceExerciseDir(ws.root, step);
+    const files = step.files.map((f) => path.join(dir, f));
+    const fingerprint = () =>
+      files.map((f) => (fs.existsSync(f) ? createHash('sha1').update(fs.readFileSync(f)).digest('hex') : '-')).join(':');
+
+    let last = '';
+    let running = false;
+    let again = false;
+    let timer: NodeJS.Timeout | undefined;
+    const runCheck = async () => {
+      if (running) {
+        again = true;
+        return;
+      }
+      running = true;
+      do {
+        again = false;
+        last = fingerprint();
+        if (ctx.interactive) ctx.out.write('\x1b[2J\x1b[H'); // a fresh screen per run, as test watchers do
+        await checkOnce(ctx, ws, step, { json: false });
+        ctx.print(kleur.dim(`\nWatching ${files.map((f) => shown(ctx, f)).join(', ')}. Save to re-check; Ctrl-C to stop.`));
+      } while (again || fingerprint() !== last);
+      running = false;
+    };
+    // Saves come as bursts of events (editors write, rename, chmod): wait until they settle.
+    const changed = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        if (fingerprint() !== last) void runCheck();
+      }, 150);
+    };
+
+    // File events where they work; a slow poll underneath catches what they miss (network file
+    // systems, some containers and editors that replace the folder).
+    if (!flags.poll) {
+      try {
+        fs.watch(dir, { persistent: true }, changed);
+      } catch {
+        ctx.print(kleur.dim('(file events are not available here: polling instead)'));
+      }
+    }
+    setInterval(changed, flags.poll ? 500 : 1500);
+    await runCheck();
+    return new Promise<number>(() => {}); // until Ctrl-C
+  },
+};

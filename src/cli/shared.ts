@@ -1,0 +1,69 @@
+// What several commands need: finding steps, the learner's position in the course, paths to show.
+import path from 'node:path';
+import { course, findStep, isAvailable, type ExerciseStep, type Step } from '../catalog.ts';
+import { ToolError } from '../errors.ts';
+import { renderMarkdown } from '../render/markdown.ts';
+import type { Progress } from '../workspace/progress.ts';
+import type { Context } from './command.ts';
+
+export function requireStep(id: string): Step {
+  const step = findStep(id);
+  if (!step) {
+    const ids = course.map((s) => s.id).join(', ');
+    throw new ToolError('UNKNOWN_STEP', `There is no step "${id}".`, `The steps are: ${ids}.`, 1);
+  }
+  if (step.coming) {
+    throw new ToolError('STEP_COMING', `"${id}" is not written yet: it is coming in a later release.`, 'See `learn-io list`.', 1);
+  }
+  if (!isAvailable(step)) {
+    throw new ToolError(
+      'UNSUPPORTED_PLATFORM',
+      `"${id}" needs ${step.platforms?.join(' or ')}; this is ${process.platform}.`,
+      'On Windows, use WSL; see README.md.',
+      1,
+    );
+  }
+  return step;
+}
+
+export function requireExercise(id: string): ExerciseStep {
+  const step = requireStep(id);
+  if (step.kind !== 'exercise') {
+    throw new ToolError('NOT_AN_EXERCISE', `"${id}" is a lesson, not an exercise.`, `Read it with \`learn-io read ${id}\`.`, 1);
+  }
+  return step;
+}
+
+/** The first step of the course, in order, that is available here and not done. */
+export function nextStep(progress: Progress): Step | undefined {
+  return course.find((step) => isAvailable(step) && !progress.steps[step.id]?.done);
+}
+
+/**
+ * The exercise a command without an ID means: the named one, else the first available exercise not
+ * done yet, else (all done) the last one that is available.
+ */
+export function currentExercise(progress: Progress, id: string | undefined): ExerciseStep {
+  if (id) return requireExercise(id);
+  const exercises = course.filter((s): s is ExerciseStep => s.kind === 'exercise' && isAvailable(s));
+  const open = exercises.find((s) => !progress.steps[s.id]?.done) ?? exercises[exercises.length - 1];
+  if (!open) throw new ToolError('NOT_AN_EXERCISE', 'This course has no exercise available yet.', undefined, 1);
+  return open;
+}
+
+/** A path as the user should type it from where they are. */
+export function shown(ctx: Context, file: string): string {
+  const relative = path.relative(ctx.cwd, file);
+  return relative && !relative.startsWith('..') ? relative : file;
+}
+
+export function render(ctx: Context, markdown: string): string {
+  return renderMarkdown(markdown, { width: ctx.width, color: ctx.color });
+}
+
+/** What to run to continue after `step`, as one line. */
+export function afterwards(progress: Progress): string {
+  const step = nextStep(progress);
+  if (!step) return 'You have done every step that is available. More are coming: see `npx learn-io list`.';
+  return `Next: ${step.kind} "${step.title}". Run \`npx learn-io next\`.`;
+}

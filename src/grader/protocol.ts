@@ -1,0 +1,39 @@
+// What runner.ts (the child) tells run-suite.ts (the parent), one JSON object per line on fd 3.
+
+export interface RunnerRequest {
+  packageRoot: string;
+  /** grader/suites/ID */
+  suiteDir: string;
+  /** The folder holding the exercise files under test. */
+  targetDir: string;
+  testTimeoutMs: number;
+  /** Run only these Vitest test ids (a re-run after a hang); absent means all. */
+  onlyIds?: string[];
+}
+
+export interface WireError {
+  name: string;
+  message: string;
+  stack?: string | undefined;
+  stacks: { file: string; line: number; column: number }[];
+  expected?: string | undefined;
+  actual?: string | undefined;
+  diff?: string | undefined;
+}
+
+export type RunnerEvent =
+  | { type: 'ready' }
+  | { type: 'collected'; file: string; tests: { id: string; name: string; file: string }[] }
+  | { type: 'test-start'; id: string }
+  | {
+      type: 'test-end';
+      id: string;
+      name: string;
+      state: 'passed' | 'failed' | 'skipped' | 'pending';
+      durationMs: number;
+      errors: WireError[];
+    }
+  | { type: 'log'; taskId?: string | undefined; stream: 'stdout' | 'stderr'; content: string }
+  | { type: 'module-end'; file: string; state: string; errors: WireError[] }
+  | { type: 'run-end'; errors: WireError[] }
+  | { type: 'fatal'; error: WireError };
