@@ -60,6 +60,8 @@ export const course: readonly Step[] = [
       { id: 'switch-cost', title: 'the cost of a generator switch next to a function call and a thread round trip' },
       { id: 'cpu-bound', title: 'switching pure computation gains nothing; overlapping waits does' },
       { id: 'blocking-stalls', title: 'one blocking call stalls every cooperative task' },
+      { id: 'shared-state', title: 'shared data without locks: safe between switch points, unsafe across a yield' },
+      { id: 'trampoline', title: 'why generators need a trampoline to hand control to each other' },
     ],
   },
   {

@@ -22,6 +22,8 @@ export interface RunSuiteOptions {
   /** Overrides the catalog's limits, in ms. */
   testTimeoutMs?: number;
   suiteTimeoutMs?: number;
+  /** Limit for importing the suite and the learner's module, in ms (default 15 s). */
+  loadTimeoutMs?: number;
   /** Another suite folder than the step's own (the grader's own tests use this). */
   suiteDir?: string;
   /** Called as each test finishes, for live output. */
@@ -51,6 +53,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
   const { step, onTest } = options;
   const targetDir = path.resolve(options.targetDir);
   const testTimeoutMs = options.testTimeoutMs ?? step.testTimeoutMs;
+  const loadTimeoutMs = options.loadTimeoutMs ?? LOAD_LIMIT_MS;
   const suiteDeadline = Date.now() + (options.suiteTimeoutMs ?? step.suiteTimeoutMs);
   const suiteDir = options.suiteDir ?? stepPaths(step).suiteDir;
   const started = performance.now();
@@ -72,7 +75,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
     const outcome = await runOnce(
       { packageRoot, suiteDir, targetDir, testTimeoutMs, ...(onlyIds ? { onlyIds } : {}) },
       suiteDeadline,
-      testTimeoutMs,
+      { test: testTimeoutMs, load: loadTimeoutMs },
       (event) => {
         switch (event.type) {
           case 'collected':
@@ -136,7 +139,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
     if (outcome.kind === 'load-hung') {
       loadFailures.push({
         ...blank('load', `load ${path.basename(targetDir)} files`, 'timeout'),
-        message: `loading your file did not finish within ${LOAD_LIMIT_MS} ms (does its top level loop forever?)`,
+        message: `loading your file did not finish within ${loadTimeoutMs} ms (does its top level loop forever?)`,
         durationMs: outcome.afterMs,
       });
     } else if (outcome.kind === 'crashed' && !toolError) {
@@ -232,7 +235,7 @@ function loadFailure(file: string, error: WireError, targetDir: string, suiteDir
 function runOnce(
   request: RunnerRequest,
   suiteDeadline: number,
-  testTimeoutMs: number,
+  limitsMs: { test: number; load: number },
   onEvent: (event: RunnerEvent) => void,
   output: string[],
 ): Promise<Outcome> {
@@ -276,7 +279,13 @@ function runOnce(
         resolve(outcome);
       });
     };
-    const limits = { startup: STARTUP_LIMIT_MS, load: LOAD_LIMIT_MS, test: testTimeoutMs + HANG_SLACK_MS, between: LOAD_LIMIT_MS, done: LOAD_LIMIT_MS };
+    const limits = {
+      startup: STARTUP_LIMIT_MS,
+      load: limitsMs.load,
+      test: limitsMs.test + HANG_SLACK_MS,
+      between: limitsMs.load,
+      done: limitsMs.load,
+    };
     const arm = () => {
       clearTimeout(timer);
       const due = Math.min(phaseStart + limits[phase], suiteDeadline);

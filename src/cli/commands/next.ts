@@ -1,7 +1,6 @@
 // `next`, `list` and `read`: moving through the course.
 import fs from 'node:fs';
 import path from 'node:path';
-import { confirm, input, select } from '@inquirer/prompts';
 import kleur from 'kleur';
 import { course, isAvailable, stepPaths, workspaceExerciseDir, type ExerciseStep, type LessonStep } from '../../catalog.ts';
 import { ToolError } from '../../errors.ts';
@@ -40,6 +39,7 @@ async function offerWorkspace(ctx: Context): Promise<Workspace | null> {
     return null;
   }
   ctx.print(missing.message);
+  const { confirm, input } = await import('@inquirer/prompts'); // loaded only when a prompt is shown
   if (!(await confirm({ message: 'Create a workspace for the course now?', default: true }))) {
     ctx.print(`Nothing was created. ${missing.fix}`);
     return null;
@@ -70,6 +70,7 @@ async function showLesson(ctx: Context, ws: Workspace, step: LessonStep): Promis
 }
 
 async function askQuiz(ctx: Context, questions: QuizQuestion[]): Promise<QuizRecord> {
+  const { select } = await import('@inquirer/prompts');
   ctx.print(kleur.bold(`Quiz: ${questions.length} question${questions.length > 1 ? 's' : ''}`));
   const answers: number[] = [];
   let correct = 0;
