@@ -1,0 +1,135 @@
+// The CLI end to end, as a learner meets it without a terminal: a fresh workspace in a temporary
+// folder, the real bin, real exit codes.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../src/catalog.ts';
+import { isInOwnClone } from '../src/workspace/workspace.ts';
+
+const bin = path.join(packageRoot, 'src', 'cli', 'bin.mjs');
+const reference = path.join(packageRoot, 'solutions', 'coroutine-switcher', 'switcher.ts');
+const stub = path.join(packageRoot, 'exercises', 'coroutine-switcher', 'switcher.ts');
+
+function cli(cwd: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+let home: string; // a folder outside the package's clone
+let ws: string;
+beforeAll(() => {
+  home = fs.mkdtempSync(path.join(os.tmpdir(), 'learn-io-cli-'));
+  ws = path.join(home, 'course');
+});
+
+describe('learn-io without a terminal', () => {
+  it('next without a workspace says exactly what to run, and fails', () => {
+    const r = cli(home, 'next');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('npx learn-io init my-course');
+    expect(fs.readdirSync(home)).toEqual([]); // nothing was made without asking
+  });
+
+  it('init makes a workspace, and refuses to overwrite it without --force', () => {
+    expect(cli(home, 'init', 'course').code).toBe(0);
+    for (const f of ['.learn-io/workspace.json', '.learn-io/progress.json', 'package.json', 'tsconfig.json', 'exercises/coroutine-switcher/switcher.ts', 'exercises/coroutine-switcher/README.md']) {
+      expect(fs.existsSync(path.join(ws, f)), f).toBe(true);
+    }
+    expect(fs.readFileSync(path.join(ws, 'exercises/coroutine-switcher/switcher.ts'), 'utf8')).toBe(fs.readFileSync(stub, 'utf8'));
+    fs.appendFileSync(path.join(ws, 'exercises/coroutine-switcher/switcher.ts'), '// mine\n');
+    const again = cli(home, 'init', 'course');
+    expect(again.code).toBe(1);
+    expect(again.err).toMatch(/already has .* of the workspace's files/);
+    expect(fs.readFileSync(path.join(ws, 'exercises/coroutine-switcher/switcher.ts'), 'utf8')).toContain('// mine');
+  });
+
+  it('next shows the first lesson in full, then the exercise with its file and command', () => {
+    const lesson = cli(ws, 'next');
+    expect(lesson.code).toBe(0);
+    expect(lesson.out).toContain('Coroutines: threads the kernel never sees');
+    expect(lesson.out).not.toContain('```quiz');
+    expect(lesson.out).toContain('Lesson "Coroutines" done.');
+    const exercise = cli(ws, 'next');
+    expect(exercise.out).toContain(path.join('exercises', 'coroutine-switcher', 'switcher.ts'));
+    expect(exercise.out).toContain('npx learn-io check coroutine-switcher');
+  });
+
+  it('list --json shows the progress and the steps still to come', () => {
+    const { steps } = JSON.parse(cli(ws, 'list', '--json').out) as { steps: { id: string; status: string }[] };
+    expect(steps.slice(0, 3).map((s) => [s.id, s.status])).toEqual([
+      ['coroutines', 'done'],
+      ['coroutine-switcher', 'next'],
+      ['cooperative-scheduling', 'coming'],
+    ]);
+  });
+
+  it('hint gives one more graded hint each time and records how many were seen', () => {
+    expect(cli(ws, 'hint').out).toContain('Hint 1 of 5 for coroutine-switcher');
+    expect(cli(ws, 'hint').out).toContain('Hint 2 of 5 for coroutine-switcher');
+    const progress = JSON.parse(fs.readFileSync(path.join(ws, '.learn-io/progress.json'), 'utf8'));
+    expect(progress.steps['coroutine-switcher'].hintsSeen).toBe(2);
+  });
+
+  it('check fails on the stub with readable messages and exit code 1; solution stays locked', () => {
+    const r = cli(ws, 'check', 'coroutine-switcher');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/✗ G01/);
+    expect(r.out).toContain('not implemented');
+    expect(r.out).toMatch(/0 of \d+ tests passed/);
+    expect(cli(ws, 'solution', 'coroutine-switcher').code).toBe(1);
+  });
+
+  it('check --json passes on the reference, records it, and next moves on', () => {
+    fs.copyFileSync(reference, path.join(ws, 'exercises/coroutine-switcher/switcher.ts'));
+    const r = cli(ws, 'check', '--json');
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.out);
+    expect(result.status).toBe('pass');
+    expect(result.passed).toBe(result.total);
+    expect(result.points).toBe(100);
+    const next = cli(ws, 'next');
+    expect(next.out).not.toContain('npx learn-io check coroutine-switcher');
+    expect(next.out).toMatch(/every step that is available/);
+    expect(cli(ws, 'solution', 'coroutine-switcher').out).toContain('class Greenlet');
+  });
+
+  it('reset restores the stub and keeps a backup of the learner file', () => {
+    const r = cli(ws, 'reset', 'coroutine-switcher');
+    expect(r.code).toBe(0);
+    const backup = /Saved your version as (\S+)/.exec(r.out)![1]!;
+    expect(fs.readFileSync(path.resolve(ws, backup), 'utf8')).toBe(fs.readFileSync(reference, 'utf8'));
+    expect(fs.readFileSync(path.join(ws, 'exercises/coroutine-switcher/switcher.ts'), 'utf8')).toBe(fs.readFileSync(stub, 'utf8'));
+  });
+
+  it('a corrupt progress file names itself and the way out, exit 2, and stays as it was', () => {
+    const file = path.join(ws, '.learn-io/progress.json');
+    const saved = fs.readFileSync(file);
+    fs.writeFileSync(file, 'not json');
+    const r = cli(ws, 'list');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(file);
+    expect(r.err).toContain('.broken');
+    expect(r.err).not.toMatch(/\n\s+at /); // no stack trace
+    expect(fs.readFileSync(file, 'utf8')).toBe('not json');
+    fs.writeFileSync(file, saved);
+  });
+
+  it('unknown steps and commands are usage errors with the way forward', () => {
+    const r = cli(ws, 'read', 'nope');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/There is no step "nope".*\n.*coroutines, coroutine-switcher/);
+    expect(cli(ws, 'frobnicate').code).toBe(2);
+    expect(cli(ws, 'read', 'hub').err).toMatch(/coming in a later release/);
+  });
+});
+
+describe('the package clone', () => {
+  it('counts a folder inside the clone as the clone, and an installed copy as not', () => {
+    expect(isInOwnClone(packageRoot)).toBe(fs.existsSync(path.join(packageRoot, '.git')));
+    expect(isInOwnClone(os.tmpdir())).toBe(false);
+    const installed = fs.mkdtempSync(path.join(os.tmpdir(), 'learn-io-installed-'));
+    expect(isInOwnClone(installed, installed)).toBe(false); // no .git: an installed copy
+  });
+});
