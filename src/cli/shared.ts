@@ -1,4 +1,5 @@
 // What several commands need: finding steps, the learner's position in the course, paths to show.
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { course, findStep, isAvailable, type ExerciseStep, type Step } from '../catalog.ts';
 import { ToolError } from '../errors.ts';
@@ -66,4 +67,25 @@ export function afterwards(progress: Progress): string {
   const step = nextStep(progress);
   if (!step) return 'You have done every step that is available. More are coming: see `npx learn-io list`.';
   return `Next: ${step.kind} "${step.title}". Run \`npx learn-io next\`.`;
+}
+
+/**
+ * Prints a long text through a pager (`$PAGER`, else `less -R -F -X`) when a person is at a terminal
+ * and the text is taller than it; otherwise prints it. Resolves once the reader has left the pager.
+ */
+export async function page(ctx: Context, text: string): Promise<void> {
+  const rows = ctx.out.rows || 24;
+  if (!ctx.interactive || text.split('\n').length < rows || process.env.LEARN_IO_PAGER === '0') {
+    ctx.print(text);
+    return;
+  }
+  const [command, ...args] = (process.env.PAGER || 'less -R -F -X').split(/\s+/).filter(Boolean);
+  const shownInPager = await new Promise<boolean>((resolve) => {
+    const pager = spawn(command!, args, { stdio: ['pipe', 'inherit', 'inherit'], env: { LESS: 'R', ...process.env } });
+    pager.on('error', () => resolve(false)); // no pager here: print instead
+    pager.on('exit', (code) => resolve(code === 0));
+    pager.stdin!.on('error', () => {}); // the reader quit before the end: not our error
+    pager.stdin!.end(`${text}\n`);
+  });
+  if (!shownInPager) ctx.print(text);
 }

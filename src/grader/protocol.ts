@@ -1,4 +1,4 @@
-// What runner.ts (the child) tells run-suite.ts (the parent), one JSON object per line on fd 3.
+// What runner.mjs (the child) tells run-suite.ts (the parent), one JSON object per line on fd 3.
 
 export interface RunnerRequest {
   packageRoot: string;

@@ -1,6 +1,6 @@
 // Runs an exercise's hidden suite against a folder of files and returns one SuiteResult.
 //
-// The suite runs in a child process (runner.ts) that leads a process group of its own. Vitest's
+// The suite runs in a child process (runner.mjs) that leads a process group of its own. Vitest's
 // per-test timeout catches a test that waits forever; a test stuck in a synchronous loop blocks its
 // worker, so we watch the event stream ourselves: past the test's limit the whole group is killed,
 // that test is a timeout, and the tests it kept from running are run again in a fresh process.
@@ -40,7 +40,7 @@ const KILL_GRACE_MS = 500;
 const HANG_SLACK_MS = 1000;
 const OUTPUT_CAP_BYTES = 64 * 1024;
 
-const runnerFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'runner.ts');
+const runnerFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'runner.mjs');
 
 type Outcome =
   | { kind: 'finished' }
@@ -159,11 +159,12 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
   if (ordered.length === 0 && !toolError) {
     toolError = { code: 'GRADER_FAILED', message: `the suite ${path.relative(packageRoot, suiteDir)} ran no test` };
   }
-  const share = ordered.length > 0 ? step.points / ordered.length : 0;
-  for (const t of ordered) {
-    t.maxPoints = round2(share);
-    t.points = t.status === 'pass' ? round2(share) : 0;
-  }
+  // Shares that add up to the exercise's points exactly: test i gets the step from i/n to (i+1)/n.
+  const n = ordered.length;
+  ordered.forEach((t, i) => {
+    t.maxPoints = round2((step.points * (i + 1)) / n - round2((step.points * i) / n));
+    t.points = t.status === 'pass' ? t.maxPoints : 0;
+  });
   return summarize(step.id, targetDir, ordered, performance.now() - started, output, toolError);
 }
 
@@ -244,7 +245,7 @@ function runOnce(
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'learn-io-run-'));
     const progressFile = path.join(scratch, 'started');
     fs.writeFileSync(progressFile, '');
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx/esm'), runnerFile, JSON.stringify(request)], {
+    const child = spawn(process.execPath, [runnerFile, JSON.stringify(request)], {
       cwd: request.packageRoot,
       detached: true, // its own process group: one kill reaches Vitest and every worker
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],

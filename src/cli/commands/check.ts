@@ -57,7 +57,8 @@ async function checkOnce(ctx: Context, ws: Workspace, step: ExerciseStep, { json
   }
 
   if (!json) ctx.print(`${kleur.bold(`Checking ${step.id}`)} ${kleur.dim(`(${step.files.map((f) => shown(ctx, path.join(dir, f))).join(', ')})`)}\n`);
-  const result = await runSuite({ step, targetDir: dir, onTest: json ? undefined : (test) => ctx.print(testLine(ctx, test)) });
+  const seen = new Set<string>();
+  const result = await runSuite({ step, targetDir: dir, onTest: json ? undefined : (test) => ctx.print(testLine(ctx, test, seen)) });
   const progress = updateStep(ws.progressFile, step.id, (record) => {
     record.checks = (record.checks ?? 0) + 1;
     record.lastCheck = { at: new Date().toISOString(), passed: result.passed, total: result.total };
@@ -68,7 +69,7 @@ async function checkOnce(ctx: Context, ws: Workspace, step: ExerciseStep, { json
     return result;
   }
   // Load failures come before any test ran, so onTest never printed them.
-  for (const test of result.tests) if (test.id.startsWith('load') || test.id.startsWith('unhandled')) ctx.print(testLine(ctx, test));
+  for (const test of result.tests) if (test.id.startsWith('load') || test.id.startsWith('unhandled')) ctx.print(testLine(ctx, test, seen));
   printSummary(ctx, step, result);
   if (result.status === 'pass') ctx.print(afterwards(progress));
   return result;
@@ -77,7 +78,8 @@ async function checkOnce(ctx: Context, ws: Workspace, step: ExerciseStep, { json
 function print(ctx: Context, step: ExerciseStep, result: SuiteResult, json: boolean): void {
   if (json) ctx.print(JSON.stringify(result, null, 2));
   else {
-    for (const test of result.tests) ctx.print(testLine(ctx, test));
+    const seen = new Set<string>();
+    for (const test of result.tests) ctx.print(testLine(ctx, test, seen));
     printSummary(ctx, step, result);
   }
 }
@@ -89,11 +91,19 @@ const marks: Record<TestResult['status'], [string, (s: string) => string]> = {
   error: ['!', kleur.magenta],
 };
 
-/** One line per test; for a failure, what was expected, what came back, and where. */
-export function testLine(ctx: Context, test: TestResult): string {
+/**
+ * One line per test; for a failure, what was expected, what came back, and where. A failure that is
+ * the same as one already shown (a stub fails every test alike) is named but not repeated.
+ */
+export function testLine(ctx: Context, test: TestResult, seen: Set<string> = new Set()): string {
   const [mark, paint] = marks[test.status];
   const lines = [`  ${paint(mark)} ${test.name}${test.status === 'pass' ? kleur.dim(` (${Math.round(test.durationMs)} ms)`) : ''}`];
   if (test.status === 'pass') return lines[0]!;
+  const key = `${test.status}|${test.message}|${test.location?.file}:${test.location?.line}`;
+  if (seen.has(key) && test.expected === undefined && test.output.length === 0) {
+    return `${lines[0]}  ${kleur.dim('(the same error as an earlier test)')}`;
+  }
+  seen.add(key);
   const indent = (text: string) => text.split('\n').map((l) => `      ${l}`).join('\n');
   if (test.status === 'timeout') lines.push(indent(kleur.yellow(`timed out: ${test.message ?? ''}`)));
   else if (test.message) lines.push(indent(test.message.split('\n').slice(0, 12).join('\n')));

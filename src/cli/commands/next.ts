@@ -8,7 +8,7 @@ import { extractQuiz, type QuizQuestion } from '../../render/quiz.ts';
 import { readProgress, updateStep, type Progress, type QuizRecord } from '../../workspace/progress.ts';
 import { createWorkspace, noWorkspaceError, resolveWorkspace, workspaceAt, type Workspace } from '../../workspace/workspace.ts';
 import type { Command, Context } from '../command.ts';
-import { afterwards, nextStep, render, requireStep, shown } from '../shared.ts';
+import { afterwards, nextStep, page, render, requireStep, shown } from '../shared.ts';
 
 export const next: Command = {
   name: 'next',
@@ -54,7 +54,7 @@ async function offerWorkspace(ctx: Context): Promise<Workspace | null> {
 
 async function showLesson(ctx: Context, ws: Workspace, step: LessonStep): Promise<number> {
   const { body, questions } = extractQuiz(fs.readFileSync(stepPaths(step).lesson, 'utf8'));
-  ctx.print(render(ctx, body));
+  await page(ctx, render(ctx, body));
   let quiz: QuizRecord | undefined;
   if (questions.length > 0) {
     if (ctx.interactive) quiz = await askQuiz(ctx, questions);
@@ -173,7 +173,7 @@ export const read: Command = {
     if (!id) throw new ToolError('USAGE', 'Which step? `learn-io read ID`.', 'See `learn-io list` for the ids.', 1);
     const step = requireStep(id);
     const file = step.kind === 'lesson' ? stepPaths(step).lesson : stepPaths(step).task;
-    ctx.print(render(ctx, extractQuiz(fs.readFileSync(file, 'utf8')).body));
+    await page(ctx, render(ctx, extractQuiz(fs.readFileSync(file, 'utf8')).body));
     return 0;
   },
 };

@@ -1,0 +1,1029 @@
+// Hidden suite for the coroutine-switcher exercise.
+//
+// Every test name starts with the id of the greenlet behaviour it checks (coroutines.md, Part A).
+// The expected values are the "Observed" lines recorded against the real greenlet library, adapted
+// by the TS rules of that document: `[]` for Python's `()`, an array for a tuple, `undefined` for
+// None, an `active` getter for `bool(g)`. G24 (clean-up by the garbage collector) and switching from
+// plain nested calls (the stackful half of G25) cannot exist on generators and are not tested.
+//
+// Tests share one module instance, so each builds its own greenlets and none relies on another;
+// greenlets left suspended by a test are simply never resumed.
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { Greenlet, GreenletExit, getcurrent } from '@learn-io/target/coroutine-switcher/switcher.ts';
+
+// Stand-ins for the Python exception classes of the observations, so failures read the same.
+class ValueError extends Error {
+  override name = 'ValueError';
+}
+class KeyError extends Error {
+  override name = 'KeyError';
+}
+class NameError extends Error {
+  override name = 'NameError';
+}
+class IndexError extends Error {
+  override name = 'IndexError';
+}
+class RuntimeError extends Error {
+  override name = 'RuntimeError';
+}
+class MyExit extends GreenletExit {
+  override name = 'MyExit';
+}
+
+const show = (value: unknown): string => inspect(value, { depth: 4, breakLength: Infinity });
+
+/** Calls `fn`, expecting it to throw, and returns the error; fails readably if it returned. */
+function errorFrom(fn: () => unknown, what: string): unknown {
+  let value: unknown;
+  try {
+    value = fn();
+  } catch (error) {
+    return error;
+  }
+  return expect.fail(`${what} should have thrown, but it returned ${show(value)}`);
+}
+
+/** The state pair every lifecycle check looks at. */
+const flags = (g: Greenlet) => ({ active: g.active, dead: g.dead });
+const NOT_STARTED = { active: false, dead: false };
+const ALIVE = { active: true, dead: false };
+const FINISHED = { active: false, dead: true };
+
+describe('creating and starting', () => {
+  it('G01 creating a greenlet runs nothing, not even the generator function', () => {
+    const log: string[] = [];
+    let calls = 0;
+    const g = new Greenlet(function (...args: unknown[]) {
+      calls++;
+      return (function* () {
+        log.push(`body ran with ${args.length} argument(s)`);
+        return 'done';
+      })();
+    });
+    expect(calls, 'calls of run() right after new Greenlet(run)').toBe(0);
+    expect(log, 'what the body logged right after new Greenlet(run)').toEqual([]);
+    expect(flags(g), 'flags of a greenlet that was only created').toEqual(NOT_STARTED);
+    expect(g.parent, 'the parent of a greenlet created in plain code (the main greenlet)').toBe(getcurrent());
+  });
+
+  it('G01 the first switch() runs the body and returns its result', () => {
+    const log: string[] = [];
+    const g = new Greenlet(function* () {
+      log.push('body ran');
+      return 'done';
+    });
+    expect(log).toEqual([]);
+    expect(g.switch(), 'what the first switch() returned').toBe('done');
+    expect(log, 'what the body logged').toEqual(['body ran']);
+  });
+
+  it('G02 the first switch() spreads its arguments into run()', () => {
+    const g = new Greenlet(function* (a: unknown, b: unknown, ...rest: unknown[]) {
+      return [a, b, rest];
+    });
+    expect(g.switch(1, 2, 3), 'run(a, b, ...rest) started by switch(1, 2, 3) returns [a, b, rest]').toStrictEqual([
+      1,
+      2,
+      [3],
+    ]);
+  });
+
+  it('G02 a first switch() with no arguments calls run() with none', () => {
+    const g = new Greenlet(function* (...args: unknown[]) {
+      return args;
+    });
+    expect(g.switch(), 'the arguments run() received from switch()').toStrictEqual([]);
+  });
+
+  it('G02 a single first argument is passed through as it is, even an array or undefined', () => {
+    const list = [1, 2];
+    const g1 = new Greenlet(function* (...args: unknown[]) {
+      return args;
+    });
+    const got = g1.switch(list) as unknown[];
+    expect(got, 'the arguments run() received from switch([1, 2])').toStrictEqual([[1, 2]]);
+    expect(got[0], 'the array given to switch() is the very object run() receives').toBe(list);
+
+    const g2 = new Greenlet(function* (...args: unknown[]) {
+      return args.length;
+    });
+    expect(g2.switch(undefined), 'number of arguments run() received from switch(undefined)').toBe(1);
+  });
+});
+
+describe('passing values', () => {
+  it('G03 a resumed greenlet receives [] for no argument, the value for one, an array for several', () => {
+    const main = getcurrent();
+    const got: unknown[] = [];
+    const child = new Greenlet(function* () {
+      for (;;) got.push(yield* main.switch());
+    });
+    child.switch();
+    child.switch();
+    child.switch(42);
+    child.switch(1, 2);
+    child.switch(undefined);
+    expect(got, 'what the child received from switch(), switch(42), switch(1, 2), switch(undefined)').toStrictEqual([
+      [],
+      42,
+      [1, 2],
+      undefined,
+    ]);
+    expect(got.length, 'switch(undefined) delivers one value, undefined').toBe(4);
+  });
+
+  it('G03 the switcher receives the same packing when a greenlet switches back', () => {
+    const main = getcurrent();
+    const child = new Greenlet(function* () {
+      yield* main.switch();
+      yield* main.switch(42);
+      yield* main.switch(1, 2);
+      yield* main.switch(undefined);
+      return 'end';
+    });
+    const got = [child.switch(), child.switch(), child.switch(), child.switch(), child.switch()];
+    expect(got, 'what main received from main.switch(), (42), (1, 2), (undefined), then the return').toStrictEqual([
+      [],
+      42,
+      [1, 2],
+      undefined,
+      'end',
+    ]);
+  });
+
+  it('G03 the packing is the same between two greenlets', () => {
+    const forms: unknown[][] = [[], [42], [1, 2], [undefined]];
+    const aGot: unknown[] = [];
+    const bGot: unknown[] = [];
+    let b!: Greenlet;
+    const a = new Greenlet(function* () {
+      yield* b.switch('start');
+      for (const args of forms) aGot.push(yield* b.switch(...args));
+      return 'a done';
+    });
+    b = new Greenlet(function* (first: unknown) {
+      bGot.push(first);
+      let got: unknown = yield* a.switch('hello');
+      for (const args of forms) {
+        bGot.push(got);
+        got = yield* a.switch(...args);
+      }
+    });
+    expect(a.switch(), 'what main got when a finished').toBe('a done');
+    expect(bGot, 'what b received: its start argument, then each form a sent').toStrictEqual([
+      'start',
+      [],
+      42,
+      [1, 2],
+      undefined,
+    ]);
+    expect(aGot, 'what a received from b for (), (42), (1, 2), (undefined)').toStrictEqual([[], 42, [1, 2], undefined]);
+  });
+
+  it('G03 one argument arrives unchanged: the same object, an array stays a single value', () => {
+    const main = getcurrent();
+    const obj = { k: 1 };
+    const list = [1, 2];
+    const got: unknown[] = [];
+    const child = new Greenlet(function* () {
+      for (;;) got.push(yield* main.switch(list));
+    });
+    const back = child.switch();
+    child.switch(obj);
+    child.switch(list);
+    expect(back, 'main.switch([1, 2]) from the child delivers that very array').toBe(list);
+    expect(got[0], 'switch(obj) delivers that very object').toBe(obj);
+    expect(got[1], 'switch([1, 2]) delivers that very array, not [[1, 2]]').toBe(list);
+  });
+
+  it('G03 every switch() with no arguments delivers a new empty array', () => {
+    const main = getcurrent();
+    const child = new Greenlet(function* () {
+      for (;;) yield* main.switch();
+    });
+    const first = child.switch() as unknown[];
+    const second = child.switch() as unknown[];
+    expect(first).toStrictEqual([]);
+    expect(second).toStrictEqual([]);
+    expect(first, 'two deliveries must not share one array (the receiver may push to it)').not.toBe(second);
+  });
+
+  it('G04 values flow both ways, and the return value ends the exchange', () => {
+    const main = getcurrent();
+    const log: unknown[] = [];
+    const f = new Greenlet(function* (a: unknown, b: unknown) {
+      log.push(['f started with', a, b]);
+      log.push(['f resumed with', yield* main.switch()]);
+      log.push(['f resumed with', yield* main.switch(42)]);
+      return [44, 'z'];
+    });
+    log.push(['main got', f.switch(40, 'x')]);
+    log.push(['main got', f.switch(41, 'y')]);
+    log.push(['main got', f.switch(43)]);
+    expect(log, 'the exchange, in order').toStrictEqual([
+      ['f started with', 40, 'x'],
+      ['main got', []],
+      ['f resumed with', [41, 'y']],
+      ['main got', 42],
+      ['f resumed with', 43],
+      ['main got', [44, 'z']],
+    ]);
+    expect(f.dead, 'dead at the end').toBe(true);
+  });
+});
+
+describe('finishing goes to the parent', () => {
+  it('G05 a finished greenlet reports to its parent, not its last switcher', () => {
+    const printed: number[] = [];
+    let gr2!: Greenlet;
+    const gr1 = new Greenlet(function* () {
+      printed.push(12);
+      yield* gr2.switch();
+      printed.push(34);
+      return 'test1 done';
+    });
+    gr2 = new Greenlet(function* () {
+      printed.push(56);
+      yield* gr1.switch();
+      printed.push(78);
+    });
+    expect(gr1.switch(), 'what main got: gr1 finished and its parent is main').toBe('test1 done');
+    expect(printed, 'gr2 was never resumed, so 78 is never reached').toEqual([12, 56, 34]);
+    expect(flags(gr2), 'gr2 is left suspended').toEqual(ALIVE);
+    expect(flags(gr1)).toEqual(FINISHED);
+  });
+
+  it('G05 the greenlet that started a finished one stays suspended and resumes later', () => {
+    const log: unknown[] = [];
+    const grB = new Greenlet(function* () {
+      return 'value from b';
+    });
+    const grA = new Greenlet(function* () {
+      log.push(['a resumed with', yield* grB.switch()]);
+      return 'a done';
+    });
+    expect(grA.switch(), 'b finished; its parent is main, so main gets its value').toBe('value from b');
+    expect(flags(grA), 'a, which switched to b, is still suspended').toEqual(ALIVE);
+    expect(grA.switch('later'), 'a finishes once main resumes it').toBe('a done');
+    expect(log, 'a resumed with what main sent it').toStrictEqual([['a resumed with', 'later']]);
+  });
+
+  it('G06 a body that returns nothing delivers undefined to its parent', () => {
+    const fallsOff = new Greenlet(function* () {});
+    const returnsUndefined = new Greenlet(function* () {
+      return undefined;
+    });
+    expect(fallsOff.switch(), 'a body that falls off its end').toBeUndefined();
+    expect(returnsUndefined.switch(), 'a body that returns undefined').toBeUndefined();
+
+    const parent = new Greenlet(function* () {
+      const child = new Greenlet(function* () {});
+      const got: unknown = yield* child.switch();
+      return { got };
+    });
+    expect(parent.switch(), 'a parent greenlet receives undefined, not []').toStrictEqual({ got: undefined });
+  });
+
+  it('G07 active and dead through a lifecycle', () => {
+    const main = getcurrent();
+    const seen: unknown[] = [];
+    const g: Greenlet = new Greenlet(function* () {
+      seen.push(flags(g));
+      yield* main.switch();
+    });
+    expect(flags(g), 'not started').toEqual(NOT_STARTED);
+    g.switch();
+    expect(seen, 'seen from inside while running').toEqual([ALIVE]);
+    expect(flags(g), 'suspended').toEqual(ALIVE);
+    g.switch();
+    expect(flags(g), 'finished').toEqual(FINISHED);
+  });
+
+  it('G07 a greenlet that died of an exception is dead and not active', () => {
+    const g = new Greenlet(function* () {
+      throw new ValueError('boom');
+    });
+    errorFrom(() => g.switch(), 'switch() into a body that throws');
+    expect(flags(g), 'after dying of an exception').toEqual(FINISHED);
+  });
+
+  it('G08 in plain code getcurrent() is the main greenlet: no parent, active, never dead', () => {
+    const main = getcurrent();
+    expect(main, 'getcurrent() in plain code').toBeInstanceOf(Greenlet);
+    expect(main.parent, 'the main greenlet has no parent').toBeNull();
+    expect(flags(main), 'the main greenlet').toEqual(ALIVE);
+    expect(getcurrent(), 'getcurrent() returns the same object every time').toBe(main);
+  });
+
+  it('G08 inside a body getcurrent() is that greenlet, and main again afterwards', () => {
+    const main = getcurrent();
+    const seen: Greenlet[] = [];
+    function* helper(): Generator<unknown, void, any> {
+      seen.push(getcurrent());
+    }
+    const child: Greenlet = new Greenlet(function* () {
+      seen.push(getcurrent());
+      yield* main.switch();
+      seen.push(getcurrent());
+      yield* helper();
+    });
+    child.switch();
+    expect(getcurrent(), 'getcurrent() in main between switches').toBe(main);
+    child.switch();
+    expect(getcurrent(), 'getcurrent() in main after the child finished').toBe(main);
+    expect(seen.length).toBe(3);
+    expect(seen[0], 'getcurrent() inside the child').toBe(child);
+    expect(seen[1], 'getcurrent() inside the child after it was resumed').toBe(child);
+    expect(seen[2], 'getcurrent() inside a helper generator the child delegates to').toBe(child);
+  });
+
+  it('G09 the default parent is the creator, not the first switcher', () => {
+    const main = getcurrent();
+    const log: unknown[] = [];
+    let inner!: Greenlet;
+    const outer = new Greenlet(function* () {
+      inner = new Greenlet(function* () {
+        return 'inner result';
+      });
+      log.push(['outer resumed with', yield* main.switch('inner created')]);
+      return 'outer done';
+    });
+    expect(outer.switch()).toBe('inner created');
+    expect(inner.parent, 'the parent of a greenlet created inside outer').toBe(outer);
+    expect(inner.switch(), 'main starts inner; inner reports to outer, which finishes to main').toBe('outer done');
+    expect(log, 'outer received the result of inner').toStrictEqual([['outer resumed with', 'inner result']]);
+  });
+
+  it('G10 an explicit parent is kept and receives the result at its suspension point', () => {
+    const main = getcurrent();
+    const log: unknown[] = [];
+    const waiter = new Greenlet(function* () {
+      log.push(['waiter resumed with', yield* main.switch('waiting')]);
+      return 'waiter done';
+    });
+    waiter.switch();
+    const child = new Greenlet(function* () {
+      return 'child result';
+    }, waiter);
+    expect(child.parent, 'the parent given to the constructor').toBe(waiter);
+    expect(child.switch(), 'main starts the child; the child reports to waiter').toBe('waiter done');
+    expect(log).toStrictEqual([['waiter resumed with', 'child result']]);
+  });
+
+  it('G10 a child whose parent never started starts the parent with its return value', () => {
+    const log: unknown[] = [];
+    const parent = new Greenlet(function* (...args: unknown[]) {
+      log.push(['parent started with', ...args]);
+      return 'parent done';
+    });
+    const child = new Greenlet(function* () {
+      log.push('child ran');
+      return 42;
+    }, parent);
+    expect(child.switch(), 'what main got').toBe('parent done');
+    expect(log, 'the parent started with the single argument 42').toStrictEqual([
+      'child ran',
+      ['parent started with', 42],
+    ]);
+    expect(flags(child)).toEqual(FINISHED);
+    expect(flags(parent)).toEqual(FINISHED);
+  });
+
+  it('G10 a one-parameter parent that never started gets the child result as its argument', () => {
+    const parent = new Greenlet(function* (x: unknown) {
+      return [x, 24];
+    });
+    const child = new Greenlet(function* () {
+      return 42;
+    }, parent);
+    expect(child.switch()).toStrictEqual([42, 24]);
+  });
+});
+
+describe('re-parenting', () => {
+  it('G11 a suspended greenlet can be re-parented and the new parent gets its result', () => {
+    const main = getcurrent();
+    const log: unknown[] = [];
+    const worker = new Greenlet(function* () {
+      yield* main.switch('worker paused');
+      return 'worker result';
+    });
+    const waiter = new Greenlet(function* () {
+      log.push(['waiter resumed with', yield* main.switch('waiter paused')]);
+      return 'waiter done';
+    });
+    expect(worker.switch()).toBe('worker paused');
+    expect(waiter.switch()).toBe('waiter paused');
+    worker.parent = waiter;
+    expect(worker.parent, 'parent after the assignment').toBe(waiter);
+    expect(worker.switch(), 'worker reports to waiter, which finishes to main').toBe('waiter done');
+    expect(log).toStrictEqual([['waiter resumed with', 'worker result']]);
+  });
+
+  it('G11 a parent chain that would loop is refused with "cyclic parent chain"', () => {
+    const run = function* () {};
+    const a = new Greenlet(run);
+    const b = new Greenlet(run);
+    const c = new Greenlet(run);
+    const main = getcurrent();
+
+    b.parent = a;
+    const twoCycle = errorFrom(() => (a.parent = b), 'a.parent = b when b.parent is a');
+    expect(String(twoCycle)).toMatch(/cyclic parent chain/);
+    expect(a.parent, 'a refused assignment leaves the parent as it was').toBe(main);
+
+    const self = errorFrom(() => (a.parent = a), 'a.parent = a');
+    expect(String(self)).toMatch(/cyclic parent chain/);
+
+    c.parent = b;
+    const threeCycle = errorFrom(() => (a.parent = c), 'a.parent = c when c -> b -> a');
+    expect(String(threeCycle)).toMatch(/cyclic parent chain/);
+    expect(a.parent).toBe(main);
+  });
+
+  it('G11 only a Greenlet can be a parent: null and other values are TypeErrors', () => {
+    const run = function* () {};
+    const g = new Greenlet(run);
+    const main = getcurrent();
+    for (const bad of [null, undefined, 42, 'main', {}, () => {}]) {
+      const error = errorFrom(() => (g.parent = bad as any), `g.parent = ${show(bad)}`);
+      expect(error, `the error for g.parent = ${show(bad)}`).toBeInstanceOf(TypeError);
+      expect(g.parent, `g.parent after the refused ${show(bad)}`).toBe(main);
+    }
+    const error = errorFrom(() => new Greenlet(run, 42 as any), 'new Greenlet(run, 42)');
+    expect(error, 'the error for new Greenlet(run, 42)').toBeInstanceOf(TypeError);
+  });
+
+  it("G11 the main greenlet's parent cannot be set", () => {
+    const main = getcurrent();
+    const g = new Greenlet(function* () {});
+    const error = errorFrom(() => (main.parent = g), 'main.parent = g');
+    expect(error).toBeInstanceOf(Error);
+    expect(String(error), 'the message names the main greenlet').toMatch(/main greenlet/);
+    expect(main.parent).toBeNull();
+  });
+
+  it('G11 a null or missing parent at construction means the current greenlet', () => {
+    const main = getcurrent();
+    const run = function* () {};
+    expect(new Greenlet(run, null).parent, 'new Greenlet(run, null) in plain code').toBe(main);
+    expect(new Greenlet(run, undefined).parent, 'new Greenlet(run, undefined) in plain code').toBe(main);
+    const outer: Greenlet = new Greenlet(function* () {
+      return new Greenlet(run, null).parent === outer;
+    });
+    expect(outer.switch(), 'new Greenlet(run, null) inside outer has outer as parent').toBe(true);
+  });
+
+  it('G11 the parent cannot be deleted', () => {
+    const main = getcurrent();
+    const g = new Greenlet(function* () {});
+    try {
+      delete (g as { parent?: unknown }).parent;
+    } catch {
+      // refusing loudly is fine too
+    }
+    expect(g.parent, 'g.parent after delete g.parent').toBe(main);
+  });
+});
+
+describe('exceptions', () => {
+  it("G12 an uncaught exception kills the greenlet and is raised by the parent's switch()", () => {
+    const main = getcurrent();
+    const boom = new ValueError('boom');
+    const g = new Greenlet(function* () {
+      throw boom;
+    });
+    expect(errorFrom(() => g.switch(), 'switch() into a body that throws'), 'the very error the body threw').toBe(boom);
+    expect(flags(g)).toEqual(FINISHED);
+    expect(getcurrent(), 'after the error reached main').toBe(main);
+  });
+
+  it("G12 an exception raised after a suspension surfaces at the parent's next switch()", () => {
+    const main = getcurrent();
+    const late = new KeyError('second leg');
+    const g = new Greenlet(function* () {
+      yield* main.switch('first leg');
+      throw late;
+    });
+    expect(g.switch()).toBe('first leg');
+    expect(flags(g)).toEqual(ALIVE);
+    expect(errorFrom(() => g.switch(), 'the second switch()')).toBe(late);
+    expect(flags(g)).toEqual(FINISHED);
+  });
+
+  it('G13 the exception skips the switcher and goes to the parent', () => {
+    const log: string[] = [];
+    const typo = new NameError('typo in test2');
+    let gr2!: Greenlet;
+    const gr1 = new Greenlet(function* () {
+      log.push('test1 before switch');
+      yield* gr2.switch();
+      log.push('test1 after switch');
+    });
+    gr2 = new Greenlet(function* () {
+      throw typo;
+    });
+    expect(errorFrom(() => gr1.switch(), 'gr1.switch()'), 'main (the parent of gr2) receives the error').toBe(typo);
+    expect(log, 'gr1, the switcher, never saw it').toEqual(['test1 before switch']);
+    expect(flags(gr1), 'gr1 stays suspended').toEqual(ALIVE);
+    expect(flags(gr2)).toEqual(FINISHED);
+  });
+
+  it("G14 a parent greenlet can catch its child's exception at its own suspension point", () => {
+    const k = new KeyError('k');
+    let child!: Greenlet;
+    const parent = new Greenlet(function* () {
+      child = new Greenlet(function* () {
+        throw k;
+      });
+      try {
+        yield* child.switch();
+      } catch (error) {
+        return ['parent caught', error];
+      }
+      return 'parent did not see the error';
+    });
+    const got = parent.switch() as unknown[];
+    expect(got[0]).toBe('parent caught');
+    expect(got[1], 'the very error the child threw').toBe(k);
+    expect(flags(parent)).toEqual(FINISHED);
+    expect(flags(child)).toEqual(FINISHED);
+  });
+
+  it('G14 an uncaught child exception passes through the parent greenlet to main', () => {
+    const k = new KeyError('k');
+    const saw: string[] = [];
+    let child!: Greenlet;
+    const parent = new Greenlet(function* () {
+      child = new Greenlet(function* () {
+        throw k;
+      });
+      try {
+        yield* child.switch();
+      } catch (error) {
+        saw.push((error as Error).name);
+        throw error;
+      }
+    });
+    expect(errorFrom(() => parent.switch(), 'parent.switch()'), 'the child error, passed on by the parent').toBe(k);
+    expect(saw, 'what the parent saw on its way').toEqual(['KeyError']);
+    expect(flags(parent)).toEqual(FINISHED);
+    expect(flags(child)).toEqual(FINISHED);
+  });
+
+  it('G15 a GreenletExit escaping the body is returned to the parent as a value', () => {
+    const bye = new GreenletExit('bye');
+    const g = new Greenlet(function* () {
+      throw bye;
+    });
+    let got: unknown;
+    expect(() => (got = g.switch()), 'switch() must not throw a GreenletExit').not.toThrow();
+    expect(got, 'switch() returned the GreenletExit object itself').toBe(bye);
+    expect(flags(g)).toEqual(FINISHED);
+    expect(bye, 'GreenletExit is an Error in TypeScript').toBeInstanceOf(Error);
+    expect(bye.name).toBe('GreenletExit');
+    expect(bye.message).toBe('bye');
+  });
+
+  it('G15 a subclass of GreenletExit is returned the same way', () => {
+    const sub = new MyExit('sub');
+    const g = new Greenlet(function* () {
+      throw sub;
+    });
+    expect(g.switch()).toBe(sub);
+    expect(g.dead).toBe(true);
+  });
+
+  it("G15 a parent greenlet receives a child's GreenletExit as a value, not an exception", () => {
+    const bye = new GreenletExit('bye');
+    const parent = new Greenlet(function* () {
+      const child = new Greenlet(function* () {
+        throw bye;
+      });
+      try {
+        return ['parent got', yield* child.switch()];
+      } catch {
+        return 'the parent had it raised';
+      }
+    });
+    expect(parent.switch()).toStrictEqual(['parent got', bye]);
+  });
+});
+
+describe('throw()', () => {
+  /** A greenlet that reports each exception it catches and waits for the next. */
+  function catcher(caught: unknown[]): Greenlet {
+    const main = getcurrent();
+    return new Greenlet(function* () {
+      let report: unknown = 'waiting';
+      for (;;) {
+        try {
+          yield* main.switch(report);
+          report = 'resumed normally';
+        } catch (error) {
+          caught.push(error);
+          report = ['caught', (error as Error).name, (error as Error).message];
+        }
+      }
+    });
+  }
+
+  it("G16 throw() raises at the suspension point; what the target sends back is throw()'s result", () => {
+    const caught: unknown[] = [];
+    const g = catcher(caught);
+    expect(g.switch()).toBe('waiting');
+    expect(g.throw(RuntimeError), 'throw(RuntimeError): a class is instantiated with no arguments').toStrictEqual([
+      'caught',
+      'RuntimeError',
+      '',
+    ]);
+    expect(caught[0]).toBeInstanceOf(RuntimeError);
+    const ciao = new RuntimeError('ciao');
+    expect(g.throw(ciao), 'throw(new RuntimeError("ciao"))').toStrictEqual(['caught', 'RuntimeError', 'ciao']);
+    expect(caught[1], 'the target caught the very instance given').toBe(ciao);
+    expect(flags(g), 'the target caught both and is still suspended').toEqual(ALIVE);
+  });
+
+  it('G16 throw() rejects anything but an Error or an Error class with a TypeError, leaving the target alone', () => {
+    const caught: unknown[] = [];
+    const g = catcher(caught);
+    g.switch();
+    for (const bad of ['abc', 42, { message: 'not an error' }, null]) {
+      const error = errorFrom(() => g.throw(bad as any), `throw(${show(bad)})`);
+      expect(error, `the error for throw(${show(bad)})`).toBeInstanceOf(TypeError);
+    }
+    expect(caught, 'the target was never resumed').toEqual([]);
+    expect(flags(g)).toEqual(ALIVE);
+    expect(g.switch(), 'the target still waits where it was').toBe('resumed normally');
+  });
+
+  it('G16 one greenlet can throw into another; a non-error raises TypeError in the thrower', () => {
+    const caught: unknown[] = [];
+    const target = catcher(caught);
+    target.switch();
+    const oops = new RuntimeError('from a greenlet');
+    const thrower = new Greenlet(function* () {
+      const reply: unknown = yield* target.throw(oops);
+      let bad: unknown = 'no error';
+      try {
+        yield* target.throw('abc' as any);
+      } catch (error) {
+        bad = error;
+      }
+      return [reply, bad];
+    });
+    // The target answers by switching to main (that is what its loop does), so main gets the
+    // reply; main then resumes the thrower by hand.
+    expect(thrower.switch(), 'the target reports to main').toStrictEqual(['caught', 'RuntimeError', 'from a greenlet']);
+    expect(caught[0]).toBe(oops);
+    const [reply, bad] = thrower.switch('sent by main') as unknown[];
+    expect(reply, 'the thrower resumes with what main sent it').toBe('sent by main');
+    expect(bad, 'throw("abc") inside a body raises a TypeError there').toBeInstanceOf(TypeError);
+  });
+
+  it('G17 throw() with no argument sends GreenletExit: finally runs, the greenlet dies, the exit comes back', () => {
+    const main = getcurrent();
+    const log: string[] = [];
+    const g = new Greenlet(function* () {
+      try {
+        yield* main.switch();
+      } finally {
+        log.push('finally ran');
+      }
+    });
+    g.switch();
+    const got = g.throw();
+    expect(got, 'throw() returned').toBeInstanceOf(GreenletExit);
+    expect(flags(g)).toEqual(FINISHED);
+    expect(log).toEqual(['finally ran']);
+  });
+
+  it('G17 throwing at the now-dead greenlet returns a GreenletExit again, the very instance given', () => {
+    const main = getcurrent();
+    const g = new Greenlet(function* () {
+      yield* main.switch();
+    });
+    g.switch();
+    g.throw();
+    expect(g.throw(), 'throw() at the dead greenlet').toBeInstanceOf(GreenletExit);
+    const exit = new GreenletExit('again');
+    expect(g.throw(exit), 'throw(exit) at the dead greenlet returns that very object').toBe(exit);
+  });
+
+  it('G17 a target that catches the exit may return something else', () => {
+    const main = getcurrent();
+    const g = new Greenlet(function* () {
+      try {
+        yield* main.switch();
+      } catch (error) {
+        if (error instanceof GreenletExit) return 'ignored the exit';
+        throw error;
+      }
+    });
+    g.switch();
+    expect(g.throw()).toBe('ignored the exit');
+    expect(g.dead).toBe(true);
+  });
+
+  it('G18 an uncaught thrown exception is raised in the caller when the caller is the parent', () => {
+    const main = getcurrent();
+    const v = new ValueError('v');
+    const g = new Greenlet(function* () {
+      yield* main.switch();
+    });
+    g.switch();
+    expect(errorFrom(() => g.throw(v), 'g.throw(v)')).toBe(v);
+    expect(g.dead).toBe(true);
+  });
+
+  it("G18 an uncaught thrown exception goes to the target's parent, not to the caller", () => {
+    const main = getcurrent();
+    const log: unknown[] = [];
+    const g1 = new Greenlet(function* () {
+      try {
+        yield* main.switch('g1 waiting');
+      } catch (error) {
+        log.push(['g1 caught', error]);
+        return 'caught';
+      }
+      return 'g1 was resumed normally';
+    });
+    expect(g1.switch()).toBe('g1 waiting');
+    const g2 = new Greenlet(function* () {
+      yield* main.switch('g2 waiting');
+      return 'g2 was resumed normally';
+    }, g1);
+    expect(g2.switch()).toBe('g2 waiting');
+    expect(g2.throw(IndexError), 'g2 dies; g1 (its parent) catches and returns to main').toBe('caught');
+    expect(log.length).toBe(1);
+    expect((log[0] as unknown[])[1]).toBeInstanceOf(IndexError);
+    expect(flags(g1)).toEqual(FINISHED);
+    expect(flags(g2)).toEqual(FINISHED);
+  });
+
+  it('G19 a GreenletExit thrown into a never-started greenlet comes back as the value; the body never runs', () => {
+    const log: string[] = [];
+    const g = new Greenlet(function* () {
+      log.push('body ran');
+    });
+    const exit = new GreenletExit();
+    expect(g.throw(exit), 'throw(exit) returned that very object').toBe(exit);
+    expect(flags(g)).toEqual(FINISHED);
+    expect(log, 'the body never ran').toEqual([]);
+  });
+
+  it('G19 throw() with no argument into a never-started greenlet returns a GreenletExit', () => {
+    const log: string[] = [];
+    const g = new Greenlet(function* () {
+      log.push('body ran');
+    });
+    expect(g.throw()).toBeInstanceOf(GreenletExit);
+    expect(g.dead).toBe(true);
+    expect(log).toEqual([]);
+  });
+
+  it('G19 another exception thrown into a never-started greenlet propagates to its parent', () => {
+    const log: string[] = [];
+    const g = new Greenlet(function* () {
+      log.push('body ran');
+    });
+    const v = new ValueError('v');
+    expect(errorFrom(() => g.throw(v), 'g.throw(v) before g ever ran')).toBe(v);
+    expect(flags(g)).toEqual(FINISHED);
+    expect(log, 'the body never ran').toEqual([]);
+
+    const main = getcurrent();
+    const parent = new Greenlet(function* () {
+      try {
+        yield* main.switch('parent waiting');
+      } catch (error) {
+        return ['parent caught', error];
+      }
+    });
+    parent.switch();
+    const child = new Greenlet(function* () {
+      log.push('child ran');
+    }, parent);
+    expect(child.throw(v), 'a parent greenlet receives it at its suspension point').toStrictEqual(['parent caught', v]);
+    expect(log).toEqual([]);
+  });
+
+  it('G19 a later switch() to it is a switch to a dead greenlet; the body still never runs', () => {
+    const log: string[] = [];
+    const g = new Greenlet(function* () {
+      log.push('body ran');
+    });
+    g.throw();
+    expect(g.switch(), 'switch() to the dead greenlet comes back to the caller').toStrictEqual([]);
+    expect(log).toEqual([]);
+  });
+
+  it('G20 a GreenletExit thrown at a dead greenlet comes straight back as the value', () => {
+    const g = new Greenlet(function* () {});
+    g.switch();
+    const exit = new GreenletExit('late');
+    expect(g.throw(exit)).toBe(exit);
+    expect(g.throw(GreenletExit), 'throw(GreenletExit), the class').toBeInstanceOf(GreenletExit);
+  });
+
+  it('G20 another exception thrown at a dead greenlet is raised in the first live ancestor', () => {
+    const main = getcurrent();
+    const g = new Greenlet(function* () {});
+    g.switch();
+    const late = new ValueError('late');
+    expect(errorFrom(() => g.throw(late), 'throw(ValueError) at a dead greenlet'), 'raised in main, the caller').toBe(
+      late,
+    );
+
+    const ancestor = new Greenlet(function* () {
+      try {
+        yield* main.switch('ancestor waiting');
+      } catch (error) {
+        return ['ancestor caught', error];
+      }
+    });
+    ancestor.switch();
+    const dead = new Greenlet(function* () {});
+    dead.switch();
+    dead.parent = ancestor;
+    expect(dead.throw(late), 'a live ancestor that is not the caller').toStrictEqual(['ancestor caught', late]);
+  });
+});
+
+describe('switching to dead greenlets and to yourself', () => {
+  it("G21 a switch to a dead greenlet whose parent is the caller returns the caller's own packed arguments", () => {
+    const g = new Greenlet(function* () {});
+    g.switch();
+    expect(g.dead).toBe(true);
+    expect(g.switch(), 'again, no arguments').toStrictEqual([]);
+    expect(g.switch(25), 'again, 25').toBe(25);
+    expect(g.switch(1, 2), 'again, 1, 2').toStrictEqual([1, 2]);
+  });
+
+  it('G21 inside a greenlet, switching to its dead child comes straight back', () => {
+    let inner!: Greenlet;
+    const outer = new Greenlet(function* () {
+      inner = new Greenlet(function* () {
+        return 42;
+      });
+      const first: unknown = yield* inner.switch();
+      const again: unknown = yield* inner.switch();
+      return [first, again];
+    });
+    expect(outer.switch(), 'outer got 42, then [] from the dead inner').toStrictEqual([42, []]);
+    expect(inner.switch(), 'main switching to inner, whose parent is dead too, lands back in main').toStrictEqual([]);
+  });
+
+  it("G21 a dead greenlet's never-started ancestor is started by the switch", () => {
+    const log: unknown[] = [];
+    const child = new Greenlet(function* () {
+      log.push('child ran');
+    });
+    child.switch();
+    const parent = new Greenlet(function* (...args: unknown[]) {
+      log.push(['parent ran with', args]);
+    });
+    child.parent = parent;
+    expect(child.switch(), 'the parent ran and returned nothing').toBeUndefined();
+    expect(log).toStrictEqual(['child ran', ['parent ran with', []]]);
+    expect(parent.dead).toBe(true);
+  });
+
+  it('G21 the nearest live ancestor may be another suspended greenlet, which resumes', () => {
+    const main = getcurrent();
+    let child!: Greenlet;
+    const parent = new Greenlet(function* () {
+      child = new Greenlet(function* () {
+        return 'child result';
+      });
+      const result: unknown = yield* child.switch();
+      const later: unknown = yield* main.switch(['child finished', result]);
+      return ['parent resumed with', later];
+    });
+    expect(parent.switch()).toStrictEqual(['child finished', 'child result']);
+    expect(child.dead).toBe(true);
+    expect(child.switch('hello'), 'main -> dead child -> its parent').toStrictEqual(['parent resumed with', 'hello']);
+  });
+
+  it('G22 main switching to itself returns its packed arguments at once', () => {
+    const main = getcurrent();
+    expect(main.switch(7)).toBe(7);
+    expect(main.switch()).toStrictEqual([]);
+    expect(main.switch(1, 2)).toStrictEqual([1, 2]);
+    expect(getcurrent()).toBe(main);
+  });
+
+  it('G22 a greenlet switching to itself gets its argument back', () => {
+    const g = new Greenlet(function* () {
+      const me = getcurrent();
+      const one: unknown = yield* me.switch('x');
+      const none: unknown = yield* me.switch();
+      const two: unknown = yield* me.switch(1, 2);
+      return [one, none, two];
+    });
+    expect(g.switch()).toStrictEqual(['x', [], [1, 2]]);
+  });
+
+  it('G23 a greenlet that is never started never runs, and dropping it is silent', () => {
+    const log: string[] = [];
+    let g: Greenlet | null = new Greenlet(function* () {
+      try {
+        log.push('body ran');
+      } finally {
+        log.push('finally ran');
+      }
+    });
+    expect(flags(g), 'never started').toEqual(NOT_STARTED);
+    g = null;
+    const other = new Greenlet(function* () {
+      return 'other ran';
+    });
+    expect(other.switch()).toBe('other ran');
+    expect(log, 'nothing of the dropped greenlet ever ran').toEqual([]);
+  });
+
+  it('G23 run is required: anything but a function is a TypeError at construction', () => {
+    for (const bad of [undefined, null, 42, 'run', {}]) {
+      const error = errorFrom(() => new Greenlet(bad as any), `new Greenlet(${show(bad)})`);
+      expect(error, `the error for new Greenlet(${show(bad)})`).toBeInstanceOf(TypeError);
+    }
+  });
+});
+
+describe('delegation and hand-over', () => {
+  it('G25 a switch three generator calls deep suspends the whole yield* chain', () => {
+    const main = getcurrent();
+    function* depth3(n: number): Generator<unknown, number, any> {
+      const v: number = yield* main.switch(['suspended at depth', n]);
+      return v * 10;
+    }
+    function* depth2(n: number): Generator<unknown, number, any> {
+      return (yield* depth3(n + 1)) + 1;
+    }
+    function* depth1(n: number): Generator<unknown, number, any> {
+      return (yield* depth2(n + 1)) + 1;
+    }
+    const g = new Greenlet(function* () {
+      return ['final', yield* depth1(1)];
+    });
+    expect(g.switch(), 'the switch in depth3 suspended the greenlet').toStrictEqual(['suspended at depth', 3]);
+    expect(flags(g)).toEqual(ALIVE);
+    expect(g.switch(5), 'resuming with 5 finishes every frame: (5 * 10) + 1 + 1').toStrictEqual(['final', 52]);
+  });
+
+  it('G25 a helper generator can switch at each step and collect what it receives', () => {
+    const main = getcurrent();
+    function* collect(count: number): Generator<unknown, unknown[], any> {
+      const items: unknown[] = [];
+      for (let i = 0; i < count; i++) items.push(yield* main.switch('need an item'));
+      return items;
+    }
+    const g = new Greenlet(function* () {
+      return yield* collect(3);
+    });
+    expect(g.switch()).toBe('need an item');
+    expect(g.switch('a')).toBe('need an item');
+    expect(g.switch('b')).toBe('need an item');
+    expect(g.switch('c'), 'three resumptions built the list').toStrictEqual(['a', 'b', 'c']);
+  });
+
+  it('G26 main and a greenlet take turns', () => {
+    const main = getcurrent();
+    const log: number[] = [];
+    const child = new Greenlet(function* () {
+      for (let i = 0; i < 5; i += 2) {
+        log.push(i);
+        yield* main.switch();
+      }
+    });
+    for (let i = 1; i < 5; i += 2) {
+      child.switch();
+      log.push(i);
+    }
+    child.switch();
+    expect(log).toEqual([0, 1, 2, 3, 4]);
+    child.switch();
+    expect(child.dead).toBe(true);
+  });
+
+  it('G26 the symmetric hand-over: gr1 passes to gr2, gr2 hands back, gr1 finishes to main', () => {
+    const main = getcurrent();
+    const printed: unknown[] = [];
+    let gr2!: Greenlet;
+    const gr1 = new Greenlet(function* (x: string, y: string) {
+      const z: unknown = yield* gr2.switch(x + y);
+      printed.push(z);
+    });
+    gr2 = new Greenlet(function* (u: unknown) {
+      printed.push(u);
+      yield* gr1.switch(42);
+    });
+    expect(gr1.switch('hello', ' world'), 'gr1 finished; main gets its undefined result').toBeUndefined();
+    expect(printed).toEqual(['hello world', 42]);
+    expect(gr1.dead, 'gr1 dead').toBe(true);
+    expect(flags(gr2), 'gr2 stays suspended').toEqual(ALIVE);
+    expect(getcurrent()).toBe(main);
+  });
+});
