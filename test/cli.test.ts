@@ -7,6 +7,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../src/catalog.ts';
 import { isInOwnClone } from '../src/workspace/workspace.ts';
+import { processesMentioning } from './support.ts';
 
 const bin = path.join(packageRoot, 'src', 'cli', 'bin.mjs');
 const reference = path.join(packageRoot, 'solutions', 'coroutine-switcher', 'switcher.ts');
@@ -75,9 +76,10 @@ describe('learn-io without a terminal', () => {
   it('check fails on the stub with readable messages and exit code 1; solution stays locked', () => {
     const r = cli(ws, 'check', 'coroutine-switcher');
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/✗ G01/);
+    expect(r.out).toMatch(/✗ .*G01 /);
     expect(r.out).toContain('not implemented');
     expect(r.out).toMatch(/0 of \d+ tests passed/);
+    expect(processesMentioning(ws), 'no process is left behind').toEqual([]);
     expect(cli(ws, 'solution', 'coroutine-switcher').code).toBe(1);
   });
 

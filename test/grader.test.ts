@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packageRoot, type ExerciseStep } from '../src/catalog.ts';
 import { runSuite } from '../src/grader/run-suite.ts';
+import { processesMentioning } from './support.ts';
 
 const probe: ExerciseStep = {
   id: 'grader-probe',
@@ -21,20 +22,6 @@ const probe: ExerciseStep = {
 const fixture = path.join(packageRoot, 'test', 'fixtures', 'grader-probe');
 const suiteDir = path.join(fixture, 'suite');
 const targetDir = path.join(fixture, 'target');
-
-/** Processes whose command line names `needle` (the grader's runner and its workers carry it). */
-function processesMentioning(needle: string): string[] {
-  const found: string[] = [];
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (cmd.includes(needle) && Number(pid) !== process.pid) found.push(`${pid} ${cmd}`);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
 
 function grade(mode: string, extra: Partial<Parameters<typeof runSuite>[0]> = {}) {
   process.env.PROBE_MODE = mode;
