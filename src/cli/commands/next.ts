@@ -4,6 +4,7 @@ import path from 'node:path';
 import kleur from 'kleur';
 import { course, isAvailable, stepPaths, workspaceExerciseDir, type ExerciseStep, type LessonStep } from '../../catalog.ts';
 import { ToolError } from '../../errors.ts';
+import { renderMarkdown } from '../../render/markdown.ts';
 import { extractQuiz, type QuizQuestion } from '../../render/quiz.ts';
 import { readProgress, updateStep, type Progress, type QuizRecord } from '../../workspace/progress.ts';
 import { createWorkspace, noWorkspaceError, resolveWorkspace, workspaceAt, type Workspace } from '../../workspace/workspace.ts';
@@ -71,6 +72,7 @@ async function showLesson(ctx: Context, ws: Workspace, step: LessonStep): Promis
 
 async function askQuiz(ctx: Context, questions: QuizQuestion[]): Promise<QuizRecord> {
   const { select } = await import('@inquirer/prompts');
+  ctx.print();
   ctx.print(kleur.bold(`Quiz: ${questions.length} question${questions.length > 1 ? 's' : ''}`));
   const answers: number[] = [];
   let correct = 0;
@@ -84,7 +86,7 @@ async function askQuiz(ctx: Context, questions: QuizQuestion[]): Promise<QuizRec
     if (right) correct++;
     const answer = q.choices.find((c) => c.correct)?.text ?? '';
     ctx.print(right ? kleur.green('  Right.') : `${kleur.yellow('  Not quite.')} The answer: ${answer}`);
-    if (q.explanation) ctx.print(`  ${q.explanation}`);
+    if (q.explanation) ctx.print(indent(renderMarkdown(q.explanation, { width: ctx.width - 2, color: ctx.color }), '  '));
   }
   ctx.print(`${correct} of ${questions.length} right.`);
   return { answers, correct, total: questions.length, at: new Date().toISOString() };
@@ -177,3 +179,10 @@ export const read: Command = {
     return 0;
   },
 };
+
+function indent(text: string, prefix: string): string {
+  return text
+    .split('\n')
+    .map((line) => prefix + line)
+    .join('\n');
+}
