@@ -31,7 +31,7 @@ export const hint: Command = {
     const shownBefore = step.hints.slice(0, seen - 1);
     if (shownBefore.length > 0) {
       ctx.print(kleur.dim(`Hints you have seen for ${step.id}:`));
-      for (const [i, text] of shownBefore.entries()) ctx.print(kleur.dim(`${i + 1}. ${text}`));
+      ctx.print(kleur.dim(render({ ...ctx, color: false }, shownBefore.map((text, i) => `${i + 1}. ${text}`).join('\n'))));
       ctx.print();
     }
     ctx.print(kleur.bold(`Hint ${seen} of ${total} for ${step.id}`));
