@@ -219,16 +219,19 @@ export class Greenlet {
     // (a rest array per switch was a measurable share of its cost). A single argument travels as a
     // VALUE, which is what both packing (G03) and spreading into run() (G02) make of it anyway.
     const n = arguments.length;
-    if (n === 1) {
-      return current === main ? Greenlet.#drive(this, VALUE, arguments[0]) : Greenlet.#request(this, VALUE, arguments[0]);
+    let kind: Kind = VALUE;
+    let payload: unknown = arguments[0];
+    if (n !== 1) {
+      kind = ARGS;
+      if (n === 0) {
+        payload = NO_ARGS;
+      } else {
+        const args = new Array<unknown>(n);
+        for (let i = 0; i < n; i++) args[i] = arguments[i];
+        payload = args;
+      }
     }
-    let args = NO_ARGS;
-    if (n > 1) {
-      const many = new Array<unknown>(n);
-      for (let i = 0; i < n; i++) many[i] = arguments[i];
-      args = many;
-    }
-    return current === main ? Greenlet.#drive(this, ARGS, args) : Greenlet.#request(this, ARGS, args);
+    return current === main ? Greenlet.#drive(this, kind, payload) : Greenlet.#request(this, kind, payload);
   }
 
   /**
@@ -248,6 +251,7 @@ export class Greenlet {
     return Greenlet.#request(this, ERROR, error);
   }
 
+  /** Inside a body: park the request where the driver will find it once the body has yielded. */
   static #request(target: Greenlet, kind: Kind, payload: unknown): typeof REQUEST {
     if (reqMade) {
       reqMade = false;
@@ -261,7 +265,7 @@ export class Greenlet {
   }
 
   /**
-   * The trampoline. Called by plain code (current is main); delivers `payload` to `target`, then
+   * The trampoline. Called from plain code (current is main): delivers `payload` to `target`, then
    * keeps serving the requests of whichever body runs, until something is delivered to main.
    */
   static #drive(target: Greenlet, kind: Kind, payload: unknown): unknown {

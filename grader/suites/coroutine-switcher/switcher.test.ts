@@ -9,7 +9,7 @@
 // Tests share one module instance, so each builds its own greenlets and none relies on another;
 // greenlets left suspended by a test are simply never resumed.
 import { inspect } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Greenlet, GreenletExit, getcurrent } from '@learn-io/target/coroutine-switcher/switcher.ts';
 
 // Stand-ins for the Python exception classes of the observations, so failures read the same.
@@ -44,6 +44,31 @@ function errorFrom(fn: () => unknown, what: string): unknown {
   }
   return expect.fail(`${what} should have thrown, but it returned ${show(value)}`);
 }
+
+// Control must be back in main after every test. If a test leaves it elsewhere, every later test
+// misbehaves too; say so on the test that left it there, and name the cause on the ones after.
+let mainGreenlet: Greenlet | undefined;
+beforeEach(() => {
+  let now: Greenlet;
+  try {
+    now = getcurrent();
+  } catch {
+    return; // getcurrent() itself is not working yet: the tests say so
+  }
+  mainGreenlet ??= now;
+  if (now !== mainGreenlet) {
+    expect.fail(
+      'an earlier test left control outside the main greenlet (getcurrent() is not main in plain code); ' +
+        'fix the first failing test, then run again',
+    );
+  }
+});
+afterEach(() => {
+  if (mainGreenlet === undefined) return;
+  if (getcurrent() !== mainGreenlet) {
+    expect.fail('after this test getcurrent() is no longer the main greenlet: control did not come back to main');
+  }
+});
 
 /** The state pair every lifecycle check looks at. */
 const flags = (g: Greenlet) => ({ active: g.active, dead: g.dead });
