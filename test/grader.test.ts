@@ -89,7 +89,8 @@ describe('runSuite', () => {
       const result = await runSuite({ step: probe, suiteDir, targetDir: broken });
       expect(result.status).toBe('fail');
       expect(result.tests).toHaveLength(1);
-      expect(result.tests[0]!.message).toContain(path.join(broken, 'probe.ts'));
+      expect(result.tests[0]!.location).toMatchObject({ file: path.join(broken, 'probe.ts'), line: 2 });
+      expect(result.tests[0]!.message).toMatch(/Unexpected token/);
     } finally {
       fs.rmSync(broken, { recursive: true, force: true });
     }

@@ -14,6 +14,8 @@ export interface RunnerRequest {
 export interface WireError {
   name: string;
   message: string;
+  /** The file a transform (parse) error is about. */
+  file?: string;
   stack?: string | undefined;
   stacks: { file: string; line: number; column: number }[];
   expected?: string | undefined;

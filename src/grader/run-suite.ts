@@ -179,6 +179,7 @@ function blank(id: string, name: string, status: TestResult['status']): TestResu
 function mentions(error: WireError, dir: string): boolean {
   const inDir = (file: string) => path.resolve(file.replace(/^file:\/\//, '')).startsWith(dir + path.sep);
   return (
+    (error.file !== undefined && inDir(error.file)) ||
     error.stacks.some((f) => inDir(f.file)) ||
     error.message.includes(dir + path.sep) ||
     (error.stack ?? '').includes(dir + path.sep)

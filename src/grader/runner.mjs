@@ -25,7 +25,7 @@ function emit(event) {
 }
 
 /**
- * @param {{ message?: unknown, name?: unknown, stack?: unknown, stacks?: unknown, expected?: unknown, actual?: unknown, diff?: unknown }} error
+ * @param {{ message?: unknown, name?: unknown, stack?: unknown, stacks?: unknown, expected?: unknown, actual?: unknown, diff?: unknown, id?: unknown, loc?: unknown }} error
  * @returns {WireError}
  */
 function wire(error) {
@@ -33,9 +33,15 @@ function wire(error) {
   const stacks = Array.isArray(error.stacks)
     ? error.stacks.map(({ file, line, column }) => ({ file, line, column }))
     : [];
+  // Vite's transform errors (a learner file that does not parse) name the file in `id` and `loc`;
+  // their message shows a path relative to the package root, and colours we do not want.
+  const loc = /** @type {{ file?: unknown, line?: unknown, column?: unknown } | undefined} */ (error.loc);
+  const file = str(error.id) ?? str(loc?.file);
+  if (file && typeof loc?.line === 'number') stacks.unshift({ file, line: loc.line, column: Number(loc.column ?? 0) + 1 });
   return {
     name: str(error.name) ?? 'Error',
-    message: str(error.message) ?? String(error.message),
+    message: (str(error.message) ?? String(error.message)).replace(/\x1b\[[0-9;]*m/g, ''),
+    ...(file ? { file } : {}),
     stack: str(error.stack),
     stacks,
     expected: str(error.expected),
