@@ -25,7 +25,7 @@ function emit(event) {
 }
 
 /**
- * @param {{ message?: unknown, name?: unknown, stack?: unknown, stacks?: unknown, expected?: unknown, actual?: unknown, diff?: unknown, id?: unknown, loc?: unknown }} error
+ * @param {{ message?: unknown, name?: unknown, stack?: unknown, stacks?: unknown, expected?: unknown, actual?: unknown, diff?: unknown, id?: unknown, loc?: unknown, __vitest_rollup_error__?: unknown }} error
  * @returns {WireError}
  */
 function wire(error) {
@@ -35,12 +35,20 @@ function wire(error) {
     : [];
   // Vite's transform errors (a learner file that does not parse) name the file in `id` and `loc`;
   // their message shows a path relative to the package root, and colours we do not want.
+  // Vitest keeps the file in __vitest_rollup_error__.id; the line is only in the message.
+  const message = (str(error.message) ?? String(error.message)).replace(/\x1b\[[0-9;]*m/g, '');
+  const rollup = /** @type {{ id?: unknown } | undefined} */ (error.__vitest_rollup_error__);
   const loc = /** @type {{ file?: unknown, line?: unknown, column?: unknown } | undefined} */ (error.loc);
-  const file = str(error.id) ?? str(loc?.file);
-  if (file && typeof loc?.line === 'number') stacks.unshift({ file, line: loc.line, column: Number(loc.column ?? 0) + 1 });
+  const file = str(error.id) ?? str(rollup?.id) ?? str(loc?.file);
+  if (file) {
+    const at = /\[ (\S+):(\d+):(\d+) \]/.exec(message);
+    const line = typeof loc?.line === 'number' ? loc.line : at ? Number(at[2]) : undefined;
+    const column = typeof loc?.column === 'number' ? loc.column + 1 : at ? Number(at[3]) : 1;
+    if (line !== undefined) stacks.unshift({ file, line, column });
+  }
   return {
     name: str(error.name) ?? 'Error',
-    message: (str(error.message) ?? String(error.message)).replace(/\x1b\[[0-9;]*m/g, ''),
+    message,
     ...(file ? { file } : {}),
     stack: str(error.stack),
     stacks,

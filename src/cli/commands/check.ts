@@ -148,7 +148,10 @@ function printSummary(ctx: Context, step: ExerciseStep, result: SuiteResult): vo
     ctx.print('This is not your fault. Try again; if it persists, report it with the text above.');
     return;
   }
-  const tally = `${result.passed} of ${result.total} tests passed (${result.points}/${step.points} points) in ${seconds} s.`;
+  const loadOnly = result.tests.length > 0 && result.tests.every((t) => t.id.startsWith('load'));
+  const tally = loadOnly
+    ? `Your file could not be loaded, so no test ran (0/${step.points} points).`
+    : `${result.passed} of ${result.total} tests passed (${result.points}/${step.points} points) in ${seconds} s.`;
   if (result.status === 'pass') {
     ctx.print(kleur.green().bold(`${tally} ${step.id} is done.`));
   } else {
