@@ -1,13 +1,35 @@
-// Runs in the test worker before each hidden test: writes "this test starts now" to the grader's
-// progress file, synchronously, so a test stuck in a loop that never yields can still be named.
-// (Vitest's own reports from the worker are batched and would never leave a blocked worker.)
-// Only progress goes here; results travel through Vitest's reporter, out of the learner's reach.
+// Runs in the test worker before the hidden suite, with three jobs.
+//
+// 1. Markers. Each test writes "start <id>" to the grader's marker file as it begins, synchronously,
+//    so a test stuck in a loop that never yields can still be named (Vitest's own reports from the
+//    worker are batched and would never leave a blocked worker). Only timing comes through here:
+//    verdicts travel through Vitest's reporter, out of the learner's reach.
+// 2. Blame. The learner's files are imported here, before the suite: if that fails, "load-error"
+//    tells the grader the failure is the learner's, whatever was thrown (even a string).
+// 3. Integrity. The assertion library is frozen before any learner code runs, so that code cannot
+//    quietly switch the assertions off.
 import fs from 'node:fs';
-import { beforeEach } from 'vitest';
+import path from 'node:path';
+import { beforeEach, chai, expect } from 'vitest';
 
-const progressFile = process.env.LEARN_IO_PROGRESS_FILE;
-if (progressFile) {
-  beforeEach((context) => {
-    fs.appendFileSync(progressFile, `${context.task.id}\n`);
-  });
+const markers = process.env.LEARN_IO_MARKERS;
+const mark = (line: string) => {
+  if (markers) fs.appendFileSync(markers, `${line}\n`);
+};
+
+for (const target of [chai.Assertion, chai.Assertion.prototype, chai.assert, expect]) {
+  Object.freeze(target);
 }
+
+for (const file of (process.env.LEARN_IO_TARGET_FILES ?? '').split(path.delimiter).filter(Boolean)) {
+  try {
+    await import(/* @vite-ignore */ file);
+  } catch (error) {
+    mark('load-error');
+    throw error;
+  }
+}
+
+beforeEach((context) => {
+  mark(`start ${context.task.id}`);
+});

@@ -56,7 +56,7 @@ export const course: readonly Step[] = [
     title: 'Coroutines',
     summary: 'user-space scheduling; why switching pays only on I/O; generators as coroutines',
     demos: [
-      { id: 'interleave', title: 'two generator tasks interleaving under a round-robin driver, on one thread' },
+      { id: 'interleave', title: 'three generator tasks taking turns under a round-robin driver, on one thread' },
       { id: 'switch-cost', title: 'the cost of a generator switch next to a function call and a thread round trip' },
       { id: 'cpu-bound', title: 'switching pure computation gains nothing; overlapping waits does' },
       { id: 'blocking-stalls', title: 'one blocking call stalls every cooperative task' },
@@ -84,9 +84,9 @@ export const course: readonly Step[] = [
         'yourself does the same, and must not resume the running generator (JavaScript would throw).',
       'Pack payloads in one function: no argument gives [], one gives the value itself, two or more give an ' +
         'array. The first switch into a greenlet that never ran is different: spread the arguments into run().',
-      'throw() into a greenlet that never started: call gen.throw(err) on a fresh generator (its body never ' +
-        'runs) or skip the generator entirely; mark it dead and route the error like any other. A GreenletExit ' +
-        'that escapes a body is not an error: deliver the exception object to the parent as a value.',
+      'throw() into a greenlet that never started: do not call run() at all (its body must never run); mark ' +
+        'the greenlet dead and route the error as if the body had raised it at once. A GreenletExit that ' +
+        'escapes a body is not an error: deliver the exception object to the parent as a value.',
     ],
   },
   {

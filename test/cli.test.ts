@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../src/catalog.ts';
 import { isInOwnClone } from '../src/workspace/workspace.ts';
 import { processesMentioning } from './support.ts';
@@ -24,11 +24,12 @@ beforeAll(() => {
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'learn-io-cli-'));
   ws = path.join(home, 'course');
 });
+afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
 
 describe('learn-io without a terminal', () => {
   it('next without a workspace says exactly what to run, and fails', () => {
     const r = cli(home, 'next');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toContain('npx learn-io init my-course');
     expect(fs.readdirSync(home)).toEqual([]); // nothing was made without asking
   });
@@ -41,9 +42,37 @@ describe('learn-io without a terminal', () => {
     expect(fs.readFileSync(path.join(ws, 'exercises/coroutine-switcher/switcher.ts'), 'utf8')).toBe(fs.readFileSync(stub, 'utf8'));
     fs.appendFileSync(path.join(ws, 'exercises/coroutine-switcher/switcher.ts'), '// mine\n');
     const again = cli(home, 'init', 'course');
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(2);
     expect(again.err).toMatch(/already has .* of the workspace's files/);
     expect(fs.readFileSync(path.join(ws, 'exercises/coroutine-switcher/switcher.ts'), 'utf8')).toContain('// mine');
+    // --force restores the stub, keeps the learner's version, and never touches package.json.
+    fs.writeFileSync(path.join(ws, 'package.json'), '{"name":"mine"}\n');
+    const forced = cli(home, 'init', 'course', '--force');
+    expect(forced.code).toBe(0);
+    const backup = /Your earlier version is saved as (\S+)/.exec(forced.out)![1]!;
+    expect(fs.readFileSync(path.resolve(home, backup), 'utf8')).toContain('// mine');
+    expect(fs.readFileSync(path.join(ws, 'exercises/coroutine-switcher/switcher.ts'), 'utf8')).toBe(fs.readFileSync(stub, 'utf8'));
+    expect(fs.readFileSync(path.join(ws, 'package.json'), 'utf8')).toBe('{"name":"mine"}\n');
+  });
+
+  it('init refuses the package itself and a file, without a stack trace', () => {
+    const itself = cli(home, 'init', packageRoot);
+    expect(itself.code).toBe(2);
+    expect(itself.err).toMatch(/learn-io package itself/);
+    fs.writeFileSync(path.join(home, 'afile'), '');
+    const file = cli(home, 'init', 'afile');
+    expect(file.code).toBe(2);
+    expect(file.err).toMatch(/is a file, not a folder/);
+    expect(file.err).not.toMatch(/\n\s+at /);
+    fs.rmSync(path.join(home, 'afile'));
+  });
+
+  it("the printed next command works: the workspace's own learn-io after npm install", () => {
+    const r = cli(home, 'init', 'second');
+    expect(r.out).toMatch(/cd second && npm install && npx learn-io next/);
+    const pkg = JSON.parse(fs.readFileSync(path.join(home, 'second', 'package.json'), 'utf8'));
+    expect(pkg.devDependencies['learn-io']).toMatch(fs.existsSync(path.join(packageRoot, '.git')) ? /^file:/ : /^\^/);
+    fs.rmSync(path.join(home, 'second'), { recursive: true });
   });
 
   it('next shows the first lesson in full, then the exercise with its file and command', () => {
@@ -83,6 +112,16 @@ describe('learn-io without a terminal', () => {
     expect(cli(ws, 'solution', 'coroutine-switcher').code).toBe(1);
   });
 
+  it('a deleted exercise file is reported missing, not silently replaced by the stub', () => {
+    const file = path.join(ws, 'exercises/coroutine-switcher/switcher.ts');
+    fs.renameSync(file, `${file}.moved`);
+    const r = cli(ws, 'check');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/switcher\.ts is missing/);
+    expect(fs.existsSync(file)).toBe(false);
+    fs.renameSync(`${file}.moved`, file);
+  });
+
   it('check --json passes on the reference, records it, and next moves on', () => {
     fs.copyFileSync(reference, path.join(ws, 'exercises/coroutine-switcher/switcher.ts'));
     const r = cli(ws, 'check', '--json');
@@ -120,7 +159,7 @@ describe('learn-io without a terminal', () => {
 
   it('unknown steps and commands are usage errors with the way forward', () => {
     const r = cli(ws, 'read', 'nope');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toMatch(/There is no step "nope".*\n.*coroutines, coroutine-switcher/);
     expect(cli(ws, 'frobnicate').code).toBe(2);
     expect(cli(ws, 'read', 'hub').err).toMatch(/coming in a later release/);
@@ -133,5 +172,6 @@ describe('the package clone', () => {
     expect(isInOwnClone(os.tmpdir())).toBe(false);
     const installed = fs.mkdtempSync(path.join(os.tmpdir(), 'learn-io-installed-'));
     expect(isInOwnClone(installed, installed)).toBe(false); // no .git: an installed copy
+    fs.rmSync(installed, { recursive: true });
   });
 });

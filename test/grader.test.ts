@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { packageRoot, type ExerciseStep } from '../src/catalog.ts';
 import { runSuite } from '../src/grader/run-suite.ts';
 import { processesMentioning } from './support.ts';
@@ -21,7 +21,9 @@ const probe: ExerciseStep = {
 };
 const fixture = path.join(packageRoot, 'test', 'fixtures', 'grader-probe');
 const suiteDir = path.join(fixture, 'suite');
-const targetDir = path.join(fixture, 'target');
+// A private copy of the target per run, so the process checks below see only this run's processes.
+const targetDir = fs.mkdtempSync(path.join(os.tmpdir(), 'learn-io-probe-'));
+fs.cpSync(path.join(fixture, 'target'), targetDir, { recursive: true });
 
 function grade(mode: string, extra: Partial<Parameters<typeof runSuite>[0]> = {}) {
   process.env.PROBE_MODE = mode;
@@ -31,6 +33,7 @@ function grade(mode: string, extra: Partial<Parameters<typeof runSuite>[0]> = {}
 afterEach(() => {
   delete process.env.PROBE_MODE;
 });
+afterAll(() => fs.rmSync(targetDir, { recursive: true, force: true }));
 
 describe('runSuite', () => {
   it('reports pass and fail per test, with expected, received, location and the learner output', async () => {
@@ -100,5 +103,61 @@ describe('runSuite', () => {
     const result = await runSuite({ step: probe, suiteDir: path.join(fixture, 'no-such-suite'), targetDir });
     expect(result.status).toBe('error');
     expect(result.error?.code).toBe('GRADER_FAILED');
+  });
+});
+
+describe('runSuite against code that fights back', () => {
+  it('a test whose process is killed under it fails, and the other tests still run', async () => {
+    const result = await grade('kill');
+    expect(result.status).toBe('fail');
+    expect(result.tests.map((t) => t.status)).toEqual(['pass', 'fail', 'pass', 'pass', 'pass']);
+    expect(result.tests[1]!.message).toMatch(/the test process ended while this test ran/);
+    expect(processesMentioning(targetDir)).toEqual([]);
+  });
+
+  it('anything thrown while loading, even a string, is the learner failure', async () => {
+    const result = await grade('throw-string-at-load');
+    expect(result.status).toBe('fail');
+    expect(result.tests).toHaveLength(1);
+    expect(result.tests[0]!.message).toContain('a string');
+  });
+
+  it('learner code cannot switch the assertions off', async () => {
+    const result = await grade('tamper');
+    expect(result.status).toBe('fail');
+    expect(result.passed).toBe(0);
+  });
+
+  it('a flood of output is cut by lines and bytes', async () => {
+    const result = await grade('flood');
+    const flooded = result.tests[1]!;
+    expect(flooded.output.length).toBeLessThanOrEqual(200);
+    expect(result.output.at(-1)).toMatch(/^\[\d+ more lines of output were cut\]$/);
+    expect(JSON.stringify(result).length).toBeLessThan(100_000);
+  });
+
+  it('an unhandled rejection from the learner fails the suite without adding tests or points', async () => {
+    const result = await grade('unhandled');
+    expect(result.total).toBe(5);
+    expect(result.status).toBe('fail');
+    expect(result.unhandled.map((e) => e.message)).toEqual(['nobody waits for me']);
+    expect(result.unhandled[0]!.location?.file).toBe(path.join(targetDir, 'probe.ts'));
+  });
+
+  it('killing the grader itself, even with SIGKILL, ends the runner and its workers', async () => {
+    const { spawn } = await import('node:child_process');
+    const script = `
+      import { runSuite } from ${JSON.stringify(path.join(packageRoot, 'src/grader/run-suite.ts'))};
+      process.env.PROBE_MODE = 'spin';
+      runSuite({ step: ${JSON.stringify(probe)}, suiteDir: ${JSON.stringify(suiteDir)}, targetDir: ${JSON.stringify(targetDir)}, testTimeoutMs: 60000 });
+    `;
+    const grader = spawn(process.execPath, ['--import', 'tsx/esm', '--input-type=module', '-e', script], { stdio: 'ignore' });
+    // Wait until its worker spins in the endless test, then kill the grader without warning.
+    for (let i = 0; i < 100 && processesMentioning(targetDir).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(processesMentioning(targetDir).length).toBeGreaterThanOrEqual(2);
+    grader.kill('SIGKILL');
+    for (let i = 0; i < 50 && processesMentioning(targetDir).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(processesMentioning(targetDir)).toEqual([]);
   });
 });

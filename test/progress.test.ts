@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ToolError } from '../src/errors.ts';
 import { emptyProgress, readProgress, updateStep, writeProgress } from '../src/workspace/progress.ts';
 
@@ -11,6 +11,7 @@ beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'learn-io-progress-'));
   file = path.join(dir, '.learn-io', 'progress.json');
 });
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -55,6 +56,11 @@ describe('progress file', () => {
     fs.writeFileSync(file, JSON.stringify({ version: 7, steps: {} }));
     expect(codeOf(() => readProgress(file))).toMatch(/written by a newer learn-io \(format 7; this one reads 1\)/);
     fs.writeFileSync(file, JSON.stringify(['a list']));
+    expect(codeOf(() => readProgress(file))).toMatch(/is not a learn-io progress file/);
+    // A field of the wrong type is caught too, not left to crash a command later.
+    fs.writeFileSync(file, JSON.stringify({ version: 1, steps: { 'coroutine-switcher': { hintsSeen: 'lots' } } }));
+    expect(codeOf(() => readProgress(file))).toMatch(/is not a learn-io progress file/);
+    fs.writeFileSync(file, JSON.stringify({ version: 1, steps: { coroutines: { quiz: 'x' } } }));
     expect(codeOf(() => readProgress(file))).toMatch(/is not a learn-io progress file/);
   });
 

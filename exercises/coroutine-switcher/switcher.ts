@@ -1,7 +1,7 @@
 // coroutine-switcher — greenlet's symmetric coroutines, rebuilt on JavaScript generators.
 //
 // This is your file. The task, the exact API and every rule are in README.md next to it; the ids
-// in the comments below (G05 …) are the behaviours listed there. Check your work with
+// in the comments below (G05 …) are the rules of its section "The rules". Check your work with
 //
 //     npx learn-io check coroutine-switcher
 //
@@ -91,7 +91,8 @@ export class Greenlet {
   }
 
   /**
-   * Transfers control to this greenlet (README, "switch()").
+   * Transfers control to this greenlet (README, "What a switch delivers (packing)" and "Dead
+   * targets and yourself").
    * - not started: run(...args) (G02)
    * - suspended: its pending switch returns the packed arguments: none → [], one → that value,
    *   several → an array of them (G03)

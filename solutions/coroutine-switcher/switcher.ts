@@ -1,7 +1,8 @@
 // coroutine-switcher — greenlet's symmetric coroutines rebuilt on JavaScript generators.
 //
-// Reference solution. The behaviour contract is Part A of coroutines.md (ids G01–G26); the
-// learner-facing description is exercises/coroutine-switcher/README.md.
+// Reference solution. The behaviour it implements is the exercise's README.md, section "The rules":
+// every rule there carries an id (G01–G26, without G24), and each hidden test's name starts with
+// the id it checks.
 //
 // The design in one paragraph. A generator can only suspend itself, at a `yield` in its own body,
 // and no generator may resume another while it is itself running ("Generator is already running").
@@ -86,7 +87,10 @@ const REQUEST: Iterator<undefined, unknown, unknown> & Iterable<undefined, unkno
 /** The arguments of a switch() with none; shared, so it is never handed to a body as such. */
 const NO_ARGS: readonly unknown[] = Object.freeze([]);
 
-/** Rule 0.4: none → a fresh [] (the receiver may keep it), one → itself, several → their array. */
+/**
+ * README, "What a switch delivers (packing)": none → a fresh [] (the receiver may keep it), one →
+ * itself, several → their array.
+ */
 function pack(args: readonly unknown[]): unknown {
   return args.length === 1 ? args[0] : args.length === 0 ? [] : args;
 }
@@ -126,11 +130,11 @@ let main: Greenlet;
  * A symmetric coroutine. Any greenlet may switch to any other; a greenlet that finishes (returns or
  * raises) hands its result to its `parent`.
  *
- * Every operation has two spellings (rule 0.3). From plain code, which acts as the main greenlet,
- * `g.switch(...)` and `g.throw(...)` run until control comes back to main and then return that
- * value (or throw that error). Inside a greenlet body they only build a request, which the body
- * must delegate to: `const v = yield* other.switch(x)`. That is why both return `any`: the same
- * call is a value in one place and an iterable in the other.
+ * Every operation has two spellings (README, "One operation, two spellings"). From plain code,
+ * which acts as the main greenlet, `g.switch(...)` and `g.throw(...)` run until control comes back
+ * to main and then return that value (or throw that error). Inside a greenlet body they only build
+ * a request, which the body must delegate to: `const v = yield* other.switch(x)`. That is why both
+ * return `any`: the same call is a value in one place and an iterable in the other.
  */
 export class Greenlet {
   #run: GreenletRun | null;
@@ -201,8 +205,8 @@ export class Greenlet {
   /**
    * Transfers control to this greenlet.
    * - Not started: calls `run(...args)` (G02).
-   * - Suspended: its pending switch returns the arguments packed by rule 0.4: none → `[]`, one →
-   *   that value, several → an array (G03).
+   * - Suspended: its pending switch returns the arguments packed as README, "What a switch
+   *   delivers (packing)" says: none → `[]`, one → that value, several → an array (G03).
    * - Current: returns the packed arguments at once (G22).
    * - Dead: goes to the nearest live ancestor instead, which may be the caller (G21).
    *

@@ -4,10 +4,11 @@
 import { register } from 'tsx/esm/api';
 
 register();
-// A reader that stops early (`learn-io read coroutines | head`) closes our stdout: not an error.
+// A reader that stops early (`learn-io check | head`) closes our stdout: stop writing, but finish
+// the command (its clean-up and its exit code still matter).
 process.stdout.on('error', (error) => {
-  if (error.code === 'EPIPE') process.exit(0);
-  throw error;
+  if (error.code !== 'EPIPE') throw error;
+  process.stdout.write = () => true;
 });
 const { main } = await import('./main.ts');
 process.exitCode = await main(process.argv.slice(2));

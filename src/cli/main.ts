@@ -13,14 +13,16 @@ export const commands: Command[] = [init, next, list, read, run, check, watch, h
 
 function makeContext(argv: string[]): Context {
   const out = process.stdout;
-  const color = out.isTTY === true && !argv.includes('--no-color') && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+  // --no-color is passed on as NO_COLOR, which the prompt library and child processes also honour.
+  if (argv.includes('--no-color')) process.env.NO_COLOR = '1';
+  const color = out.isTTY === true && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
   kleur.enabled = color;
   return {
     cwd: process.cwd(),
     out,
     err: process.stderr,
     color,
-    width: Math.max(40, Math.min(out.columns || 80, 100)),
+    width: Math.max(20, Math.min(out.columns || 80, 100)),
     interactive: process.stdin.isTTY === true && out.isTTY === true,
     print: (text = '') => out.write(`${text}\n`),
   };
@@ -43,6 +45,10 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     const about = name === 'help' && rest[0] ? commands.find((c) => c.name === rest[0]) : undefined;
+    if (rest[0] && !about) {
+      ctx.err.write(`${kleur.red('error')} There is no command "${rest[0]}".\n${usage()}\n`);
+      return 2;
+    }
     ctx.print(about ? commandHelp(about) : usage());
     return 0;
   }

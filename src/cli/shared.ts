@@ -11,17 +11,16 @@ export function requireStep(id: string): Step {
   const step = findStep(id);
   if (!step) {
     const ids = course.map((s) => s.id).join(', ');
-    throw new ToolError('UNKNOWN_STEP', `There is no step "${id}".`, `The steps are: ${ids}.`, 1);
+    throw new ToolError('UNKNOWN_STEP', `There is no step "${id}".`, `The steps are: ${ids}.`);
   }
   if (step.coming) {
-    throw new ToolError('STEP_COMING', `"${id}" is not written yet: it is coming in a later release.`, 'See `learn-io list`.', 1);
+    throw new ToolError('STEP_COMING', `"${id}" is not written yet: it is coming in a later release.`, 'See `learn-io list`.');
   }
   if (!isAvailable(step)) {
     throw new ToolError(
       'UNSUPPORTED_PLATFORM',
       `"${id}" needs ${step.platforms?.join(' or ')}; this is ${process.platform}.`,
       'On Windows, use WSL; see README.md.',
-      1,
     );
   }
   return step;
@@ -30,7 +29,7 @@ export function requireStep(id: string): Step {
 export function requireExercise(id: string): ExerciseStep {
   const step = requireStep(id);
   if (step.kind !== 'exercise') {
-    throw new ToolError('NOT_AN_EXERCISE', `"${id}" is a lesson, not an exercise.`, `Read it with \`learn-io read ${id}\`.`, 1);
+    throw new ToolError('NOT_AN_EXERCISE', `"${id}" is a lesson, not an exercise.`, `Read it with \`learn-io read ${id}\`.`);
   }
   return step;
 }
@@ -48,7 +47,7 @@ export function currentExercise(progress: Progress, id: string | undefined): Exe
   if (id) return requireExercise(id);
   const exercises = course.filter((s): s is ExerciseStep => s.kind === 'exercise' && isAvailable(s));
   const open = exercises.find((s) => !progress.steps[s.id]?.done) ?? exercises[exercises.length - 1];
-  if (!open) throw new ToolError('NOT_AN_EXERCISE', 'This course has no exercise available yet.', undefined, 1);
+  if (!open) throw new ToolError('NOT_AN_EXERCISE', 'This course has no exercise available yet.');
   return open;
 }
 
@@ -56,6 +55,11 @@ export function currentExercise(progress: Progress, id: string | undefined): Exe
 export function shown(ctx: Context, file: string): string {
   const relative = path.relative(ctx.cwd, file);
   return relative && !relative.startsWith('..') ? relative : file;
+}
+
+/** A path quoted for a POSIX shell when it needs it, so a printed command can be pasted as is. */
+export function quoted(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }
 
 export function render(ctx: Context, markdown: string): string {
@@ -80,6 +84,10 @@ export async function page(ctx: Context, text: string): Promise<void> {
     return;
   }
   const [command, ...args] = (process.env.PAGER || 'less -R -F -X').split(/\s+/).filter(Boolean);
+  // Ctrl-C is the pager's to handle (less redraws): if it ended us, less would stay behind,
+  // fighting the shell for the keyboard. git ignores it in the same way.
+  const ignore = () => {};
+  process.on('SIGINT', ignore);
   const shownInPager = await new Promise<boolean>((resolve) => {
     const pager = spawn(command!, args, { stdio: ['pipe', 'inherit', 'inherit'], env: { LESS: 'R', ...process.env } });
     pager.on('error', () => resolve(false)); // no pager here: print instead
@@ -87,5 +95,6 @@ export async function page(ctx: Context, text: string): Promise<void> {
     pager.stdin!.on('error', () => {}); // the reader quit before the end: not our error
     pager.stdin!.end(`${text}\n`);
   });
+  process.off('SIGINT', ignore);
   if (!shownInPager) ctx.print(text);
 }

@@ -31,6 +31,12 @@ export interface TestResult {
   output: string[];
 }
 
+/** An error of the learner's code outside any test (an unhandled rejection, a throw in a timer). */
+export interface SuiteError {
+  message: string;
+  location?: SourceLocation;
+}
+
 export interface SuiteResult {
   exercise: string;
   /** The folder whose files were graded. */
@@ -45,6 +51,8 @@ export interface SuiteResult {
   durationMs: number;
   /** Learner output not tied to one test (module top level, stray writes). */
   output: string[];
+  /** Errors of the learner's code outside any test; any of them makes the suite fail. */
+  unhandled: SuiteError[];
   /** Set when status is error: what failed in the grader and what to do. */
   error?: { code: string; message: string; detail?: string };
 }
@@ -55,11 +63,16 @@ export function summarize(
   tests: TestResult[],
   durationMs: number,
   output: string[],
+  unhandled: SuiteError[],
   error?: SuiteResult['error'],
 ): SuiteResult {
   const passed = tests.filter((t) => t.status === 'pass').length;
   const status: SuiteResult['status'] =
-    error || tests.some((t) => t.status === 'error') ? 'error' : tests.length > 0 && passed === tests.length ? 'pass' : 'fail';
+    error || tests.some((t) => t.status === 'error')
+      ? 'error'
+      : tests.length > 0 && passed === tests.length && unhandled.length === 0
+        ? 'pass'
+        : 'fail';
   const sum = (pick: (t: TestResult) => number) => Math.round(tests.reduce((n, t) => n + pick(t), 0) * 100) / 100;
   return {
     exercise,
@@ -72,6 +85,7 @@ export function summarize(
     maxPoints: sum((t) => t.maxPoints),
     durationMs,
     output,
+    unhandled,
     ...(error ? { error } : {}),
   };
 }

@@ -6,6 +6,8 @@ export interface RunnerRequest {
   suiteDir: string;
   /** The folder holding the exercise files under test. */
   targetDir: string;
+  /** Those files, which grader/setup.ts imports before the suite does. */
+  targetFiles: string[];
   testTimeoutMs: number;
   /** Run only these Vitest test ids (a re-run after a hang); absent means all. */
   onlyIds?: string[];

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { packageRoot, stepPaths, type ExerciseStep } from '../catalog.ts';
-import { summarize, type SourceLocation, type SuiteResult, type TestResult } from './model.ts';
+import { summarize, type SourceLocation, type SuiteError, type SuiteResult, type TestResult } from './model.ts';
 import type { RunnerEvent, RunnerRequest, WireError } from './protocol.ts';
 
 export interface RunSuiteOptions {
@@ -38,42 +38,64 @@ const LOAD_LIMIT_MS = 15_000;
 const KILL_GRACE_MS = 500;
 /** Slack over a test's own limit before we decide its worker is stuck, in ms. */
 const HANG_SLACK_MS = 1000;
+/** Learner output kept in all, and per test; the rest is counted, not kept. */
 const OUTPUT_CAP_BYTES = 64 * 1024;
+const OUTPUT_CAP_LINES = 200;
 
 const runnerFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'runner.mjs');
 
-type Outcome =
+type Ending =
   | { kind: 'finished' }
   | { kind: 'hung'; testId: string; afterMs: number }
   | { kind: 'load-hung'; afterMs: number }
   | { kind: 'suite-limit' }
   | { kind: 'crashed'; detail: string };
 
+type Outcome = Ending & {
+  /** Tests that started in this run, in order (from grader/setup.ts's markers). */
+  started: string[];
+  lastStarted?: string;
+  /** grader/setup.ts could not import the learner's files. */
+  loadFailed: boolean;
+};
+
 export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
   const { step, onTest } = options;
   const targetDir = path.resolve(options.targetDir);
   const testTimeoutMs = options.testTimeoutMs ?? step.testTimeoutMs;
   const loadTimeoutMs = options.loadTimeoutMs ?? LOAD_LIMIT_MS;
-  const suiteDeadline = Date.now() + (options.suiteTimeoutMs ?? step.suiteTimeoutMs);
+  const suiteLimitMs = options.suiteTimeoutMs ?? step.suiteTimeoutMs;
+  const suiteDeadline = Date.now() + suiteLimitMs;
   const suiteDir = options.suiteDir ?? stepPaths(step).suiteDir;
   const started = performance.now();
 
   const names = new Map<string, string>(); // collected tests, in suite order
   const results = new Map<string, TestResult>();
-  const logs = new Map<string, string[]>();
-  const output: string[] = [];
+  const output = new OutputLog();
   const loadFailures: TestResult[] = [];
+  const unhandled: SuiteError[] = [];
   let toolError: SuiteResult['error'];
 
   const record = (test: TestResult) => {
     results.set(test.id, test);
     onTest?.(test);
   };
+  const unreported = () => [...names.keys()].filter((id) => !results.has(id));
 
   let onlyIds: string[] | undefined;
   for (;;) {
+    const runErrors: WireError[] = [];
+    let loadError: WireError | undefined;
+    const before = results.size;
     const outcome = await runOnce(
-      { packageRoot, suiteDir, targetDir, testTimeoutMs, ...(onlyIds ? { onlyIds } : {}) },
+      {
+        packageRoot,
+        suiteDir,
+        targetDir,
+        targetFiles: step.files.map((f) => path.join(targetDir, f)),
+        testTimeoutMs,
+        ...(onlyIds ? { onlyIds } : {}),
+      },
       suiteDeadline,
       { test: testTimeoutMs, load: loadTimeoutMs },
       (event) => {
@@ -83,35 +105,17 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
             break;
           case 'test-end':
             if (event.state === 'passed' || event.state === 'failed') {
-              record(toTestResult(event, targetDir, suiteDir, logs.get(event.id) ?? []));
+              record(toTestResult(event, targetDir, suiteDir, output.take(event.id)));
             }
             break;
-          case 'log': {
-            const line = event.content.replace(/\n$/, '');
-            if (event.taskId && names.has(event.taskId)) {
-              const list = logs.get(event.taskId) ?? [];
-              list.push(line);
-              logs.set(event.taskId, list);
-            } else output.push(line);
+          case 'log':
+            output.add(event.taskId && names.has(event.taskId) ? event.taskId : '', event.content);
             break;
-          }
           case 'module-end':
-            if (event.state === 'failed' && event.errors.length > 0) {
-              const blame = event.errors.some((e) => mentions(e, targetDir));
-              if (blame) loadFailures.push(loadFailure(event.file, event.errors[0]!, targetDir, suiteDir));
-              else toolError ??= { code: 'GRADER_FAILED', message: `the hidden suite ${path.basename(event.file)} failed to load`, detail: describe(event.errors[0]!) };
-            }
+            if (event.state === 'failed' && event.errors.length > 0) loadError ??= event.errors[0];
             break;
           case 'run-end':
-            if (event.errors.length > 0) {
-              // An error outside any test (say, an unhandled rejection from learner code): blame
-              // the learner when the error comes from their files.
-              const learner = event.errors.filter((e) => mentions(e, targetDir));
-              for (const e of learner) loadFailures.push({ ...loadFailure('(outside any test)', e, targetDir, suiteDir), id: `unhandled:${loadFailures.length}`, name: 'an error escaped every test (unhandled)' });
-              if (learner.length < event.errors.length) {
-                toolError ??= { code: 'GRADER_FAILED', message: 'the test run reported an error outside any test', detail: describe(event.errors.find((e) => !mentions(e, targetDir))!) };
-              }
-            }
+            runErrors.push(...event.errors);
             break;
           case 'fatal':
             toolError ??= { code: 'GRADER_FAILED', message: `the grader's runner failed: ${event.error.message}`, detail: event.error.stack };
@@ -121,36 +125,62 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
       output,
     );
 
-    if (outcome.kind === 'hung') {
+    // A test whose run ended without a verdict: stuck in a loop (we stopped it), or its process
+    // died under it (process.exit, abort, a signal from the learner's code).
+    const lost = outcome.kind === 'hung' ? outcome.testId : outcome.lastStarted && !results.has(outcome.lastStarted) ? outcome.lastStarted : undefined;
+    if (lost && names.has(lost) && outcome.kind !== 'suite-limit') {
       record({
-        ...blank(outcome.testId, names.get(outcome.testId) ?? outcome.testId, 'timeout'),
-        message: `did not finish within ${testTimeoutMs} ms: it was stopped after ${Math.round(outcome.afterMs)} ms (a loop that never yields?)`,
-        durationMs: outcome.afterMs,
-        output: logs.get(outcome.testId) ?? [],
+        ...blank(lost, names.get(lost)!, outcome.kind === 'hung' ? 'timeout' : 'fail'),
+        message:
+          outcome.kind === 'hung'
+            ? `did not finish within ${testTimeoutMs} ms: it was stopped after ${Math.round(outcome.afterMs)} ms (a loop that never yields?)`
+            : 'the test process ended while this test ran: does your code call process.exit(), abort, or kill its own process?',
+        ...(outcome.kind === 'hung' ? { durationMs: outcome.afterMs } : {}),
+        output: output.take(lost),
       });
-      const rest = [...names.keys()].filter((id) => !results.has(id));
-      if (rest.length > 0 && Date.now() < suiteDeadline) {
-        onlyIds = rest;
-        for (const id of rest) logs.delete(id); // they run again from the start
-        continue;
-      }
+      runErrors.length = 0; // the worker's death is explained by that test
     }
-    const missing = [...names.keys()].filter((id) => !results.has(id));
+    // Run what is left in a fresh process, after a loss or when this run covered only part of it.
+    // Tests that finished before a loss had their verdicts still in Vitest's batch: they go first,
+    // on their own, so that one more hang cannot cost them again.
+    const rest = unreported();
+    const progressed = results.size > before;
+    if ((lost || onlyIds) && rest.length > 0 && progressed && outcome.kind !== 'suite-limit' && Date.now() < suiteDeadline) {
+      const ended = rest.filter((id) => outcome.started.includes(id));
+      onlyIds = ended.length > 0 ? ended : rest;
+      for (const id of onlyIds) output.take(id); // they run again from the start
+      continue;
+    }
+
+    if (loadError && names.size === 0) {
+      // Nothing was collected: the suite could not be imported. grader/setup.ts imported the
+      // learner's files first and marked a failure there, so that tells whose fault it is.
+      if (outcome.loadFailed || mentions(loadError, targetDir)) loadFailures.push(loadFailure(loadError, targetDir, suiteDir));
+      else toolError ??= { code: 'GRADER_FAILED', message: `the hidden suite failed to load: ${loadError.message.split('\n')[0]}`, detail: describe(loadError) };
+    }
+    for (const error of runErrors) {
+      // An error outside any test (an unhandled rejection, a throw in a timer): the learner's when
+      // it comes from their files, the grader's otherwise.
+      if (mentions(error, targetDir) || !error.stacks.some((f) => f.file.includes('node_modules'))) {
+        const location = locate(error, targetDir, suiteDir);
+        unhandled.push({ message: error.message, ...(location ? { location } : {}) });
+      } else toolError ??= { code: 'GRADER_FAILED', message: 'the test run reported an error outside any test', detail: describe(error) };
+    }
     if (outcome.kind === 'load-hung') {
       loadFailures.push({
-        ...blank('load', `load ${path.basename(targetDir)} files`, 'timeout'),
+        ...blank('load', `load your ${path.basename(targetDir)} files`, 'timeout'),
         message: `loading your file did not finish within ${loadTimeoutMs} ms (does its top level loop forever?)`,
         durationMs: outcome.afterMs,
       });
-    } else if (outcome.kind === 'crashed' && !toolError) {
+    } else if (outcome.kind === 'crashed' && !toolError && loadFailures.length === 0) {
       toolError = { code: 'GRADER_FAILED', message: 'the grader stopped before the suite finished', detail: outcome.detail };
     }
-    for (const id of missing) {
-      const why =
-        outcome.kind === 'suite-limit'
-          ? `not run: the suite's limit of ${Math.round((options.suiteTimeoutMs ?? step.suiteTimeoutMs) / 1000)} s was reached`
-          : 'not run: the grader stopped before reaching it';
-      record({ ...blank(id, names.get(id)!, outcome.kind === 'suite-limit' ? 'timeout' : 'error'), message: why });
+    for (const id of unreported()) {
+      const limit = outcome.kind === 'suite-limit';
+      record({
+        ...blank(id, names.get(id)!, limit ? 'timeout' : 'error'),
+        message: limit ? `not run: the suite's time limit of ${Math.round(suiteLimitMs / 1000)} s ran out (earlier tests hung)` : 'not run: the grader stopped before reaching it',
+      });
     }
     break;
   }
@@ -165,7 +195,39 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
     t.maxPoints = round2((step.points * (i + 1)) / n - round2((step.points * i) / n));
     t.points = t.status === 'pass' ? t.maxPoints : 0;
   });
-  return summarize(step.id, targetDir, ordered, performance.now() - started, output, toolError);
+  return summarize(step.id, targetDir, ordered, performance.now() - started, output.take(''), unhandled, toolError);
+}
+
+/**
+ * The learner's console output, by test ('' for none), cut by lines and bytes: one console.log can
+ * carry a megabyte, and a loop can make a million of them.
+ */
+class OutputLog {
+  #byTest = new Map<string, string[]>();
+  #bytes = 0;
+  #cut = 0;
+
+  add(testId: string, content: string): void {
+    const lines = this.#byTest.get(testId) ?? [];
+    this.#byTest.set(testId, lines);
+    for (const line of content.replace(/\n$/, '').split('\n')) {
+      if (this.#bytes >= OUTPUT_CAP_BYTES || lines.length >= OUTPUT_CAP_LINES) {
+        this.#cut++;
+        continue;
+      }
+      const kept = line.length > 1000 ? `${line.slice(0, 1000)}… [line cut at 1000 characters]` : line;
+      this.#bytes += kept.length + 1;
+      lines.push(kept);
+    }
+  }
+
+  /** The lines kept for `testId`, which are forgotten here; '' also reports what was cut. */
+  take(testId: string): string[] {
+    const lines = this.#byTest.get(testId) ?? [];
+    this.#byTest.delete(testId);
+    if (testId === '' && this.#cut > 0) lines.push(`[${this.#cut} more lines of output were cut]`);
+    return lines;
+  }
 }
 
 function round2(n: number): number {
@@ -224,10 +286,10 @@ function toTestResult(
   };
 }
 
-function loadFailure(file: string, error: WireError, targetDir: string, suiteDir: string): TestResult {
+function loadFailure(error: WireError, targetDir: string, suiteDir: string): TestResult {
   const location = locate(error, targetDir, suiteDir);
   return {
-    ...blank(`load:${file}`, `load your ${path.basename(targetDir)} files`, 'fail'),
+    ...blank('load', `load your ${path.basename(targetDir)} files`, 'fail'),
     message: `${error.name && error.name !== 'Error' ? `${error.name}: ` : ''}${error.message}`,
     ...(location ? { location } : {}),
   };
@@ -239,27 +301,24 @@ function runOnce(
   suiteDeadline: number,
   limitsMs: { test: number; load: number },
   onEvent: (event: RunnerEvent) => void,
-  output: string[],
+  output: OutputLog,
 ): Promise<Outcome> {
   return new Promise((resolve) => {
-    // grader/setup.ts appends each test's id here as it starts (see there for why).
+    // grader/setup.ts writes a line here as each test starts, and when the learner's files fail to
+    // import (see there for why this side channel exists).
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'learn-io-run-'));
-    const progressFile = path.join(scratch, 'started');
-    fs.writeFileSync(progressFile, '');
+    const markerFile = path.join(scratch, 'markers');
+    fs.writeFileSync(markerFile, '');
     const child = spawn(process.execPath, [runnerFile, JSON.stringify(request)], {
       cwd: request.packageRoot,
       detached: true, // its own process group: one kill reaches Vitest and every worker
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_OPTIONS: '', FORCE_COLOR: '0', NO_COLOR: '1', LEARN_IO_PROGRESS_FILE: progressFile },
+      // stdin is a pipe the runner watches: when this process dies, however it dies, the pipe
+      // closes and the runner ends its group (see runner.mjs).
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '', FORCE_COLOR: '0', NO_COLOR: '1', LEARN_IO_MARKERS: markerFile },
     });
     let stderrTail = '';
-    let captured = 0;
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      if (captured >= OUTPUT_CAP_BYTES) return;
-      captured += chunk.length;
-      output.push(...chunk.replace(/\n$/, '').split('\n'));
-      if (captured >= OUTPUT_CAP_BYTES) output.push(`[output cut at ${OUTPUT_CAP_BYTES} bytes]`);
-    });
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => output.add('', chunk));
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       stderrTail = (stderrTail + chunk).slice(-8192);
     });
@@ -270,15 +329,20 @@ function runOnce(
     let currentTest: string | undefined;
     let timer: NodeJS.Timeout | undefined;
     let readOffset = 0;
+    const started: string[] = [];
+    let loadFailed = false;
 
-    const finish = (outcome: Outcome) => {
+    const finish = (outcome: Ending) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       clearInterval(poller);
+      readMarkers();
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal).off('SIGHUP', onSignal);
       stopGroup(child).then(() => {
         fs.rmSync(scratch, { recursive: true, force: true });
-        resolve(outcome);
+        const last = started[started.length - 1];
+        resolve({ ...outcome, started, ...(last ? { lastStarted: last } : {}), loadFailed } as Outcome);
       });
     };
     const limits = {
@@ -306,23 +370,32 @@ function runOnce(
     };
     arm();
 
-    // The start markers: cheap to poll, and the only news a blocked worker can still give.
-    const poller = setInterval(() => {
-      const size = fs.statSync(progressFile).size;
-      if (size <= readOffset) return;
-      const fd = fs.openSync(progressFile, 'r');
-      const buffer = Buffer.alloc(size - readOffset);
-      fs.readSync(fd, buffer, 0, buffer.length, readOffset);
-      fs.closeSync(fd);
-      const text = buffer.toString('utf8');
+    // The markers: cheap to poll, and the only news a blocked worker can still give. The file is
+    // within the learner's reach, so it only ever steers time limits, never a verdict.
+    const readMarkers = () => {
+      let text: string;
+      try {
+        const size = fs.statSync(markerFile).size;
+        if (size <= readOffset) return;
+        const fd = fs.openSync(markerFile, 'r');
+        const buffer = Buffer.alloc(size - readOffset);
+        fs.readSync(fd, buffer, 0, buffer.length, readOffset);
+        fs.closeSync(fd);
+        text = buffer.toString('utf8');
+      } catch {
+        return; // gone or unreadable: no news
+      }
       const complete = text.slice(0, text.lastIndexOf('\n') + 1);
       readOffset += Buffer.byteLength(complete);
-      const ids = complete.split('\n').filter(Boolean);
-      if (ids.length > 0 && !settled) {
-        currentTest = ids[ids.length - 1];
-        enter('test');
+      for (const line of complete.split('\n')) {
+        if (line.startsWith('start ')) {
+          started.push(line.slice(6));
+          currentTest = line.slice(6);
+          if (!settled) enter('test');
+        } else if (line === 'load-error') loadFailed = true;
       }
-    }, 25);
+    };
+    const poller = setInterval(readMarkers, 25);
 
     createInterface({ input: child.stdio[3] as NodeJS.ReadableStream }).on('line', (line) => {
       if (settled) return;
@@ -341,25 +414,23 @@ function runOnce(
       onEvent(event);
     });
 
-    child.on('exit', (code, signal) => {
-      // Let the last lines on fd 3 arrive before judging.
-      setImmediate(() => {
-        if (code === 0) finish({ kind: 'finished' });
-        else finish({ kind: 'crashed', detail: `runner exited with ${signal ?? `code ${code}`}\n${stderrTail}` });
-      });
+    let eventsDone = false;
+    child.stdio[3]!.on('close', () => (eventsDone = true));
+    child.on('exit', async (code, signal) => {
+      // Let the last lines on fd 3 arrive before judging (briefly: an orphan could hold it open).
+      for (let i = 0; i < 20 && !eventsDone; i++) await new Promise((r) => setTimeout(r, 10));
+      if (code === 0) finish({ kind: 'finished' });
+      else finish({ kind: 'crashed', detail: `runner exited with ${signal ?? `code ${code}`}\n${stderrTail}` });
     });
     child.on('error', (error) => finish({ kind: 'crashed', detail: String(error) }));
 
-    // Ctrl-C on the learner's terminal reaches only our group: pass it on to the runner's.
+    // Ctrl-C, or the terminal closing, reaches only our group: end the runner's group too.
     const onSignal = (signal: NodeJS.Signals) => {
       killGroup(child, 'SIGKILL');
       fs.rmSync(scratch, { recursive: true, force: true });
-      process.exit(signal === 'SIGINT' ? 130 : 143);
+      process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15));
     };
-    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-    child.on('exit', () => {
-      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-    });
+    process.once('SIGINT', onSignal).once('SIGTERM', onSignal).once('SIGHUP', onSignal);
   });
 }
 

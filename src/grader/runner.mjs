@@ -33,6 +33,12 @@ function wire(error) {
   const stacks = Array.isArray(error.stacks)
     ? error.stacks.map(({ file, line, column }) => ({ file, line, column }))
     : [];
+  // Unhandled errors come with the stack as text only.
+  if (stacks.length === 0 && typeof error.stack === 'string') {
+    for (const [, file, line, column] of error.stack.matchAll(/(?:file:\/\/)?(\/[^\s():]+):(\d+):(\d+)/g)) {
+      stacks.push({ file: String(file), line: Number(line), column: Number(column) });
+    }
+  }
   // Vite's transform errors (a learner file that does not parse) name the file in `id` and `loc`;
   // their message shows a path relative to the package root, and colours we do not want.
   // Vitest keeps the file in __vitest_rollup_error__.id; the line is only in the message.
@@ -86,9 +92,22 @@ const reporter = {
   },
 };
 
+// When the grader that started us dies, however it dies, our stdin closes: end the whole group
+// (we lead it), so a learner's endless loop never outlives the command that ran it.
+process.stdin.on('end', endGroup).on('error', endGroup).resume();
+function endGroup() {
+  try {
+    process.kill(-process.pid, 'SIGKILL');
+  } catch {
+    process.exit(1);
+  }
+}
+
 async function main() {
-  // grader/vitest.config.ts reads the target from here, so the suite imports the right files.
+  // grader/vitest.config.ts reads the target from here, so the suite imports the right files;
+  // grader/setup.ts imports the files themselves first.
   process.env.LEARN_IO_TARGET = request.targetDir;
+  process.env.LEARN_IO_TARGET_FILES = request.targetFiles.join(path.delimiter);
   process.env.LEARN_IO_TEST_TIMEOUT_MS = String(request.testTimeoutMs);
   const { createVitest } = await import('vitest/node');
   const vitest = await createVitest(

@@ -70,7 +70,24 @@ function isProgress(data: unknown): data is Progress {
   if (typeof data !== 'object' || data === null) return false;
   const { version, steps } = data as Record<string, unknown>;
   if (version !== PROGRESS_VERSION || typeof steps !== 'object' || steps === null || Array.isArray(steps)) return false;
-  return Object.values(steps).every((s) => typeof s === 'object' && s !== null && !Array.isArray(s));
+  return Object.values(steps).every(isStepProgress);
+}
+
+function isStepProgress(value: unknown): value is StepProgress {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const s = value as Record<string, unknown>;
+  const optional = (v: unknown, ok: (v: unknown) => boolean) => v === undefined || ok(v);
+  const count = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+  const text = (v: unknown) => typeof v === 'string';
+  const record = (v: unknown, fields: Record<string, (v: unknown) => boolean>) =>
+    typeof v === 'object' && v !== null && Object.entries(fields).every(([k, ok]) => ok((v as Record<string, unknown>)[k]));
+  return (
+    optional(s.done, text) &&
+    optional(s.hintsSeen, count) &&
+    optional(s.checks, count) &&
+    optional(s.quiz, (q) => record(q, { answers: (a) => Array.isArray(a) && a.every(count), correct: count, total: count, at: text })) &&
+    optional(s.lastCheck, (c) => record(c, { at: text, passed: count, total: count }))
+  );
 }
 
 /** Replaces `file` with `text` atomically: other readers see the old or the new file, whole. */

@@ -58,12 +58,39 @@ export function cloneWorkspaceRoot(root: string = packageRoot): string {
  * own clone, CLONE/workspace (created now if missing); else null.
  */
 export function resolveWorkspace(cwd: string): Workspace | null {
-  const root = findWorkspaceRoot(cwd) ?? (isInOwnClone(cwd) ? cloneWorkspaceRoot() : null);
-  if (!root) return null;
-  // Completes the workspace without touching what is there: a first use in the clone makes it, and
-  // an exercise added by a newer learn-io appears in an older workspace.
+  const found = findWorkspaceRoot(cwd);
+  if (found) {
+    addNewExercises(found);
+    return workspaceAt(found);
+  }
+  if (!isInOwnClone(cwd)) return null;
+  const root = cloneWorkspaceRoot();
   createWorkspace(root, { force: false });
   return workspaceAt(root);
+}
+
+/**
+ * Copies in the exercises a newer learn-io added since the workspace was made: only those whose
+ * folder does not exist at all. A file the learner deleted or renamed is left missing (check says
+ * so) rather than silently replaced by a fresh stub.
+ */
+function addNewExercises(root: string): void {
+  for (const step of course) {
+    if (step.kind !== 'exercise' || step.coming) continue;
+    if (fs.existsSync(workspaceExerciseDir(root, step))) continue;
+    copyExercise(root, step, (target, content) => {
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, content);
+    });
+  }
+}
+
+/** Hands each file of an exercise's workspace copy (its README and stubs) to `write`. */
+function copyExercise(root: string, step: ExerciseStep, write: (target: string, content: Buffer) => void): void {
+  const paths = stepPaths(step);
+  const dir = workspaceExerciseDir(root, step);
+  write(path.join(dir, 'README.md'), fs.readFileSync(paths.task));
+  for (const file of step.files) write(path.join(dir, file), fs.readFileSync(path.join(paths.stubDir, file)));
 }
 
 /** Like resolveWorkspace, but a missing workspace is a ToolError that says what to run. */
@@ -86,10 +113,30 @@ export interface CreateResult {
   written: string[];
   /** Files that were there already and were left as they were. */
   kept: string[];
+  /** Copies of learner files that `force` replaced. */
+  backups: string[];
 }
 
-/** The files `createWorkspace` would write that exist already (what `init` refuses to replace). */
+/** @throws ToolError WORKSPACE_EXISTS when `root` is the package itself or is not a folder. */
+function checkWorkspaceRoot(root: string): void {
+  if (path.resolve(root) === packageRoot) {
+    throw new ToolError(
+      'WORKSPACE_EXISTS',
+      'That is the learn-io package itself, not a place for a workspace.',
+      'In a clone, just run `npx learn-io next`: it uses the workspace/ folder.',
+    );
+  }
+  if (fs.existsSync(root) && !fs.statSync(root).isDirectory()) {
+    throw new ToolError('WORKSPACE_EXISTS', `${root} is a file, not a folder.`, 'Pick another name for the workspace.');
+  }
+}
+
+/**
+ * The files `createWorkspace` would write that exist already (what `init` refuses to replace).
+ * @throws ToolError WORKSPACE_EXISTS when `root` cannot be a workspace at all.
+ */
 export function workspaceConflicts(root: string): string[] {
+  checkWorkspaceRoot(root);
   const files = [markerFile(root), path.join(root, 'package.json'), path.join(root, 'tsconfig.json')];
   for (const step of course) {
     if (step.kind !== 'exercise' || step.coming) continue;
@@ -101,20 +148,24 @@ export function workspaceConflicts(root: string): string[] {
 
 /**
  * Makes (or completes) a workspace at `root`. Existing files are kept, never overwritten, unless
- * `force`; with force the replaced exercise files are backed up first. The progress file is never
- * replaced: it is the learner's record.
+ * `force`, which replaces the exercise files only, each backed up first when it differs. Files the
+ * learner may have made their own (package.json, tsconfig.json, .gitignore) and the progress file
+ * are never replaced.
+ * @throws ToolError WORKSPACE_EXISTS when `root` is the package itself or is not a folder.
  */
 export function createWorkspace(root: string, options: { force: boolean }): CreateResult {
+  checkWorkspaceRoot(root);
   const ws = workspaceAt(root);
   const written: string[] = [];
   const kept: string[] = [];
-  const put = (file: string, content: string | Buffer, { replaceable }: { replaceable: boolean }) => {
+  const backups: string[] = [];
+  const put = (file: string, content: string | Buffer, replaceable: boolean) => {
     if (fs.existsSync(file)) {
-      if (!(options.force && replaceable)) {
+      if (!(options.force && replaceable) || fs.readFileSync(file).equals(Buffer.from(content))) {
         kept.push(file);
         return;
       }
-      if (!fs.readFileSync(file).equals(Buffer.from(content))) backupFile(ws, file);
+      backups.push(backupFile(ws, file));
     }
     fs.mkdirSync(path.dirname(file), { recursive: true });
     writeFileAtomic(file, typeof content === 'string' ? content : content.toString('utf8'));
@@ -122,34 +173,34 @@ export function createWorkspace(root: string, options: { force: boolean }): Crea
   };
 
   fs.mkdirSync(path.join(root, MARKER_DIR), { recursive: true });
-  put(markerFile(root), `${JSON.stringify({ package: 'learn-io', format: 1, created: new Date().toISOString() }, null, 2)}\n`, {
-    replaceable: false,
-  });
+  put(markerFile(root), `${JSON.stringify({ package: 'learn-io', format: 1, created: new Date().toISOString() }, null, 2)}\n`, false);
   if (!fs.existsSync(ws.progressFile)) {
     writeProgress(ws.progressFile, emptyProgress());
     written.push(ws.progressFile);
   }
   for (const step of course) {
-    if (step.kind !== 'exercise' || step.coming) continue;
-    const paths = stepPaths(step);
-    const dir = workspaceExerciseDir(root, step);
-    put(path.join(dir, 'README.md'), fs.readFileSync(paths.task), { replaceable: true });
-    for (const file of step.files) put(path.join(dir, file), fs.readFileSync(path.join(paths.stubDir, file)), { replaceable: true });
+    if (step.kind === 'exercise' && !step.coming) copyExercise(root, step, (file, content) => put(file, content, true));
   }
-  put(path.join(root, 'package.json'), workspacePackageJson(root), { replaceable: true });
-  put(path.join(root, 'tsconfig.json'), workspaceTsconfig(root), { replaceable: true });
-  put(path.join(root, '.gitignore'), '.learn-io/backups/\nnode_modules/\n', { replaceable: true });
-  return { root, written, kept };
+  // The clone's own workspace lives inside the package: no package.json of its own, or npx would
+  // look for learn-io there instead of using the clone.
+  if (root !== cloneWorkspaceRoot()) put(path.join(root, 'package.json'), workspacePackageJson(root), false);
+  put(path.join(root, 'tsconfig.json'), workspaceTsconfig(root), false);
+  put(path.join(root, '.gitignore'), '.learn-io/backups/\nnode_modules/\n', false);
+  return { root, written, kept, backups };
 }
 
 function workspacePackageJson(root: string): string {
   const name = path.basename(root).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'my-course';
+  // `npm install` here gives `npx learn-io` a local copy and the editor the runtime library's types:
+  // the registry's when learn-io runs from there, this clone when it runs from a clone.
+  const version = (JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  const spec = fs.existsSync(path.join(packageRoot, '.git')) ? `file:${packageRoot}` : `^${version}`;
   const pkg = {
     name,
     private: true,
     type: 'module',
     description: 'A learn-io workspace: edit the files under exercises/, check them with `npx learn-io check`.',
-    scripts: { next: 'learn-io next', check: 'learn-io check', watch: 'learn-io watch', hint: 'learn-io hint' },
+    devDependencies: { 'learn-io': spec },
   };
   return `${JSON.stringify(pkg, null, 2)}\n`;
 }

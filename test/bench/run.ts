@@ -83,12 +83,14 @@ function main(): void {
   console.log('switch ping-pong (median ns per switch, lower is better)');
   console.log(`  reference switcher (solutions/coroutine-switcher)  ${o.toFixed(1)} ns`);
   console.log(`  plain generator ping-pong (gen.next)               ${p.toFixed(1)} ns`);
-  console.log(`  ratio switcher / generator                          ${(o / p).toFixed(2)}x   (aim: within 2.5x)\n`);
+  const ratio = o / p;
+  console.log(`  ratio switcher / generator                          ${ratio.toFixed(2)}x   (aim: within 2.5x${ratio > 2.5 ? ': OVER THE AIM' : ''})\n`);
 
   const checkRuns = Math.max(3, Math.min(runs, 5));
   const times = benchCheck(checkRuns);
   console.log(`learn-io check coroutine-switcher on the reference (whole command, median of ${checkRuns})`);
-  console.log(`  ${Math.round(median(times))} ms   (runs: ${times.map((t) => Math.round(t)).join(', ')} ms; aim: under 1000 ms)`);
+  const check = median(times);
+  console.log(`  ${Math.round(check)} ms   (runs: ${times.map((t) => Math.round(t)).join(', ')} ms; aim: under 1000 ms${check > 1000 ? ': OVER THE AIM' : ''})`);
 }
 
 main();

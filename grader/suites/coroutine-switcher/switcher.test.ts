@@ -1,15 +1,18 @@
 // Hidden suite for the coroutine-switcher exercise.
 //
-// Every test name starts with the id of the greenlet behaviour it checks (coroutines.md, Part A).
-// The expected values are the "Observed" lines recorded against the real greenlet library, adapted
-// by the TS rules of that document: `[]` for Python's `()`, an array for a tuple, `undefined` for
-// None, an `active` getter for `bool(g)`. G24 (clean-up by the garbage collector) and switching from
-// plain nested calls (the stackful half of G25) cannot exist on generators and are not tested.
+// The first test checks the exports (README, "The API"), so that a missing or renamed export is
+// named once instead of surfacing as the same TypeError in every test. Every other test name starts
+// with the id of the rule it checks (README, "The rules": G01–G26, without G24). The expected values
+// are what the real greenlet library does, adapted as the README says: `[]` for Python's `()`, an
+// array for a tuple, `undefined` for None, an `active` getter for `bool(g)`. G24 (clean-up by the
+// garbage collector) and switching from plain nested calls (the stackful half of G25) cannot exist
+// on generators and are not tested (README, "Out of scope").
 //
 // Tests share one module instance, so each builds its own greenlets and none relies on another;
 // greenlets left suspended by a test are simply never resumed.
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as switcher from '@learn-io/target/coroutine-switcher/switcher.ts';
 import { Greenlet, GreenletExit, getcurrent } from '@learn-io/target/coroutine-switcher/switcher.ts';
 
 // Stand-ins for the Python exception classes of the observations, so failures read the same.
@@ -27,9 +30,6 @@ class IndexError extends Error {
 }
 class RuntimeError extends Error {
   override name = 'RuntimeError';
-}
-class MyExit extends GreenletExit {
-  override name = 'MyExit';
 }
 
 const show = (value: unknown): string => inspect(value, { depth: 4, breakLength: Infinity });
@@ -75,6 +75,82 @@ const flags = (g: Greenlet) => ({ active: g.active, dead: g.dead });
 const NOT_STARTED = { active: false, dead: false };
 const ALIVE = { active: true, dead: false };
 const FINISHED = { active: false, dead: true };
+
+/** How a value that should have been a class or a function looks, for the API test. */
+function kindOf(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object') return `an object (${show(value)})`;
+  return `${typeof value} ${show(value)}`;
+}
+
+/** An error in one line, without its stack. */
+const brief = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : show(error));
+
+describe('the API', () => {
+  it('API switcher.ts exports Greenlet, GreenletExit and getcurrent with the documented shapes', () => {
+    const exported: Record<string, unknown> = { ...switcher };
+    const names = Object.keys(exported).sort();
+    const listed = names.length === 0 ? 'it exports nothing' : `its exports: ${names.join(', ')}`;
+    const problems: string[] = [];
+    const expected = [
+      ['Greenlet', 'a class'],
+      ['GreenletExit', 'a class that extends Error'],
+      ['getcurrent', 'a function'],
+    ] as const;
+    for (const [name, what] of expected) {
+      const value = exported[name];
+      if (!(name in exported)) {
+        problems.push(`switcher.ts has no export named \`${name}\` (${what}); ${listed}`);
+      } else if (typeof value !== 'function') {
+        problems.push(`the export \`${name}\` is ${kindOf(value)}, not ${what}`);
+      }
+    }
+    const G = exported['Greenlet'];
+    if (typeof G === 'function') {
+      for (const method of ['switch', 'throw']) {
+        const found: unknown = (G.prototype as Record<string, unknown> | undefined)?.[method];
+        if (typeof found !== 'function') {
+          problems.push(`Greenlet has no method ${method}(): Greenlet.prototype.${method} is ${kindOf(found)}`);
+        }
+      }
+    }
+    const E = exported['GreenletExit'];
+    if (typeof E === 'function' && !(E.prototype instanceof Error)) {
+      problems.push('GreenletExit does not extend Error (`class GreenletExit extends Error`)');
+    }
+    const current = exported['getcurrent'];
+    if (typeof current === 'function' && typeof G === 'function') {
+      let main: unknown;
+      let failed = false;
+      try {
+        main = current();
+      } catch (error) {
+        failed = true;
+        problems.push(`getcurrent() threw ${brief(error)}; in plain code it must return the main greenlet`);
+      }
+      if (!failed && !(main instanceof G)) {
+        problems.push(`getcurrent() returned ${kindOf(main)}, not a Greenlet (in plain code: the main greenlet)`);
+      } else if (!failed) {
+        for (const property of ['active', 'dead']) {
+          let value: unknown;
+          try {
+            value = (main as Record<string, unknown>)[property];
+          } catch (error) {
+            problems.push(`reading .${property} of the main greenlet threw ${brief(error)}`);
+            continue;
+          }
+          if (typeof value !== 'boolean') {
+            problems.push(`.${property} of the main greenlet is ${kindOf(value)}, not a boolean`);
+          }
+        }
+        if (!('parent' in (main as object))) problems.push('the main greenlet has no .parent');
+      }
+    }
+    if (problems.length > 0) expect.fail(problems.join('\n'));
+  });
+});
 
 describe('creating and starting', () => {
   it('G01 creating a greenlet runs nothing, not even the generator function', () => {
@@ -135,6 +211,24 @@ describe('creating and starting', () => {
       return args.length;
     });
     expect(g2.switch(undefined), 'number of arguments run() received from switch(undefined)').toBe(1);
+  });
+
+  it("G02 a greenlet started from inside another greenlet's body gets the arguments spread out too", () => {
+    const starter = new Greenlet(function* () {
+      const got: unknown[] = [];
+      for (const args of [[1, 2, 3], [1, 2], [], [[1, 2]]]) {
+        // Created here, so its parent is the starter, which receives what run() returns.
+        const child = new Greenlet(function* (...received: unknown[]) {
+          return received;
+        });
+        got.push(yield* child.switch(...args));
+      }
+      return got;
+    });
+    expect(
+      starter.switch(),
+      'the arguments run() received from `yield* child.switch(1, 2, 3)`, (1, 2), (), ([1, 2]) inside a body',
+    ).toStrictEqual([[1, 2, 3], [1, 2], [], [[1, 2]]]);
   });
 });
 
@@ -613,6 +707,10 @@ describe('exceptions', () => {
   });
 
   it('G15 a subclass of GreenletExit is returned the same way', () => {
+    // Declared here, not at the top: a missing GreenletExit export must not stop the file loading.
+    class MyExit extends GreenletExit {
+      override name = 'MyExit';
+    }
     const sub = new MyExit('sub');
     const g = new Greenlet(function* () {
       throw sub;
@@ -835,6 +933,27 @@ describe('throw()', () => {
     expect(log).toEqual([]);
   });
 
+  it('G19 a GreenletExit thrown into a never-started greenlet goes to its parent greenlet, which resumes with it', () => {
+    const main = getcurrent();
+    const log: string[] = [];
+    const parent = new Greenlet(function* () {
+      const got: unknown = yield* main.switch('parent waiting');
+      return ['parent resumed with', got];
+    });
+    expect(parent.switch()).toBe('parent waiting');
+    const child = new Greenlet(function* () {
+      log.push('child ran');
+    }, parent);
+    const exit = new GreenletExit('never ran');
+    expect(
+      child.throw(exit),
+      'the exit goes to the parent (not to main) as a value; the parent resumes with it and finishes to main',
+    ).toStrictEqual(['parent resumed with', exit]);
+    expect(flags(child), 'the child').toEqual(FINISHED);
+    expect(flags(parent), 'the parent').toEqual(FINISHED);
+    expect(log, 'the body of the child never ran').toEqual([]);
+  });
+
   it('G19 a later switch() to it is a switch to a dead greenlet; the body still never runs', () => {
     const log: string[] = [];
     const g = new Greenlet(function* () {
@@ -930,6 +1049,53 @@ describe('switching to dead greenlets and to yourself', () => {
     expect(parent.switch()).toStrictEqual(['child finished', 'child result']);
     expect(child.dead).toBe(true);
     expect(child.switch('hello'), 'main -> dead child -> its parent').toStrictEqual(['parent resumed with', 'hello']);
+  });
+
+  it('G21 when the parent is dead too, the switch goes on up to the nearest live ancestor', () => {
+    const main = getcurrent();
+    let parent!: Greenlet;
+    let child!: Greenlet;
+    const grandparent = new Greenlet(function* () {
+      parent = new Greenlet(function* () {
+        child = new Greenlet(function* () {
+          return 'child result';
+        });
+        return ['parent got', yield* child.switch()];
+      });
+      const got: unknown = yield* parent.switch();
+      const later: unknown = yield* main.switch(['grandparent got', got]);
+      return ['grandparent resumed with', later];
+    });
+    expect(grandparent.switch()).toStrictEqual(['grandparent got', ['parent got', 'child result']]);
+    expect(flags(child), 'the child').toEqual(FINISHED);
+    expect(flags(parent), 'the parent').toEqual(FINISHED);
+    expect(flags(grandparent), 'the grandparent').toEqual(ALIVE);
+    expect(
+      child.switch('hello'),
+      'main -> dead child -> dead parent -> the suspended grandparent, which resumes with "hello"',
+    ).toStrictEqual(['grandparent resumed with', 'hello']);
+    expect(flags(grandparent), 'the grandparent after finishing').toEqual(FINISHED);
+  });
+
+  it("G21 inside a body, a switch to a dead greenlet starts its never-started ancestor with the arguments spread", () => {
+    const log: unknown[] = [];
+    const starter = new Greenlet(function* () {
+      const child = new Greenlet(function* () {});
+      yield* child.switch();
+      const ancestor = new Greenlet(function* (...args: unknown[]) {
+        log.push(['ancestor ran with', args]);
+        return 'ancestor done';
+      });
+      child.parent = ancestor;
+      // The child is dead: the switch goes to the ancestor, which starts as run(1, 2) and, when
+      // done, returns to its own parent: this body.
+      const got: unknown = yield* child.switch(1, 2);
+      return ['starter got', got];
+    });
+    expect(starter.switch()).toStrictEqual(['starter got', 'ancestor done']);
+    expect(log, 'what run() of the ancestor received from `yield* child.switch(1, 2)`').toStrictEqual([
+      ['ancestor ran with', [1, 2]],
+    ]);
   });
 
   it('G22 main switching to itself returns its packed arguments at once', () => {

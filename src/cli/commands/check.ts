@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import kleur from 'kleur';
 import { workspaceExerciseDir, type ExerciseStep } from '../../catalog.ts';
+import { ToolError } from '../../errors.ts';
 import type { SuiteResult, TestResult } from '../../grader/model.ts';
 import { runSuite } from '../../grader/run-suite.ts';
 import { readProgress, updateStep } from '../../workspace/progress.ts';
@@ -26,7 +27,12 @@ export const check: Command = {
 };
 
 /** Runs the suite on the workspace's files, prints the verdict, records progress. */
-async function checkOnce(ctx: Context, ws: Workspace, step: ExerciseStep, { json }: { json: boolean }): Promise<SuiteResult> {
+async function checkOnce(
+  ctx: Context,
+  ws: Workspace,
+  step: ExerciseStep,
+  { json, failuresOnly = false }: { json: boolean; failuresOnly?: boolean },
+): Promise<SuiteResult> {
   const dir = workspaceExerciseDir(ws.root, step);
   const missing = step.files.map((f) => path.join(dir, f)).filter((f) => !fs.existsSync(f));
   if (missing.length > 0) {
@@ -51,6 +57,7 @@ async function checkOnce(ctx: Context, ws: Workspace, step: ExerciseStep, { json
       maxPoints: step.points,
       durationMs: 0,
       output: [],
+      unhandled: [],
     };
     print(ctx, step, result, json);
     return result;
@@ -58,7 +65,10 @@ async function checkOnce(ctx: Context, ws: Workspace, step: ExerciseStep, { json
 
   if (!json) ctx.print(`${kleur.bold(`Checking ${step.id}`)} ${kleur.dim(`(${step.files.map((f) => shown(ctx, path.join(dir, f))).join(', ')})`)}\n`);
   const seen = new Set<string>();
-  const result = await runSuite({ step, targetDir: dir, onTest: json ? undefined : (test) => ctx.print(testLine(ctx, test, seen)) });
+  const show = (test: TestResult) => {
+    if (!(failuresOnly && test.status === 'pass')) ctx.print(testLine(ctx, test, seen));
+  };
+  const result = await runSuite({ step, targetDir: dir, onTest: json ? undefined : show });
   const progress = updateStep(ws.progressFile, step.id, (record) => {
     record.checks = (record.checks ?? 0) + 1;
     record.lastCheck = { at: new Date().toISOString(), passed: result.passed, total: result.total };
@@ -99,13 +109,13 @@ export function testLine(ctx: Context, test: TestResult, seen: Set<string> = new
   const [mark, paint] = marks[test.status];
   const lines = [`  ${paint(mark)} ${test.name}${test.status === 'pass' ? kleur.dim(` (${Math.round(test.durationMs)} ms)`) : ''}`];
   if (test.status === 'pass') return lines[0]!;
-  const key = `${test.status}|${test.message}|${test.location?.file}:${test.location?.line}`;
+  const key = `${test.status}|${test.message?.replace(/\d+ ms/g, 'N ms')}|${test.location?.file}:${test.location?.line}`;
   if (seen.has(key) && test.expected === undefined && test.output.length === 0) {
     return `${lines[0]}  ${kleur.dim('(the same error as an earlier test)')}`;
   }
   seen.add(key);
   const indent = (text: string) => text.split('\n').map((l) => `      ${l}`).join('\n');
-  if (test.status === 'timeout') lines.push(indent(kleur.yellow(`timed out: ${test.message ?? ''}`)));
+  if (test.status === 'timeout') lines.push(indent(kleur.yellow(test.message?.startsWith('not run') ? test.message : `timed out: ${test.message ?? ''}`)));
   else if (test.message) lines.push(indent(test.message.split('\n').slice(0, 12).join('\n')));
   if (test.expected !== undefined && test.actual !== undefined) {
     lines.push(indent(`${kleur.green('expected:')} ${test.expected.split('\n').join('\n          ')}`));
@@ -135,6 +145,14 @@ function sourceLine(file: string, line: number): string | undefined {
 }
 
 function printSummary(ctx: Context, step: ExerciseStep, result: SuiteResult): void {
+  if (result.unhandled.length > 0) {
+    ctx.print();
+    ctx.print(kleur.red().bold('Errors in your code outside any test (each one fails the check):'));
+    for (const e of result.unhandled) {
+      ctx.print(`  ${kleur.red('✗')} ${e.message.split('\n')[0]}`);
+      if (e.location) ctx.print(kleur.dim(`      at ${shown(ctx, e.location.file)}:${e.location.line}:${e.location.column}`));
+    }
+  }
   if (result.output.length > 0) {
     ctx.print();
     ctx.print(kleur.bold('Output of your code outside any test:'));
@@ -190,7 +208,13 @@ export const watch: Command = {
         again = false;
         last = fingerprint();
         if (ctx.interactive) ctx.out.write('\x1b[2J\x1b[H'); // a fresh screen per run, as test watchers do
-        await checkOnce(ctx, ws, step, { json: false });
+        try {
+          // Only failures, so that the first one is on screen in a short terminal.
+          await checkOnce(ctx, ws, step, { json: false, failuresOnly: true });
+        } catch (error) {
+          if (!(error instanceof ToolError)) throw error;
+          ctx.print(`${kleur.red('error')} ${error.message}${error.fix ? `\n${error.fix}` : ''}`);
+        }
         ctx.print(kleur.dim(`\nWatching ${files.map((f) => shown(ctx, f)).join(', ')}. Save to re-check; Ctrl-C to stop.`));
       } while (again || fingerprint() !== last);
       running = false;

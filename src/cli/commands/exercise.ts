@@ -37,7 +37,11 @@ export const hint: Command = {
     ctx.print(kleur.bold(`Hint ${seen} of ${total} for ${step.id}`));
     ctx.print(render(ctx, step.hints[seen - 1]!));
     ctx.print(
-      kleur.dim(seen < total ? `Run the command again for hint ${seen + 1}.` : 'That was the last hint; `learn-io solution` opens after the exercise passes.'),
+      kleur.dim(
+        seen < total
+          ? `Run the command again for hint ${seen + 1}.`
+          : `That was the last hint. Once your version passes, \`npx learn-io solution ${step.id}\` shows the reference.`,
+      ),
     );
     return 0;
   },
@@ -50,7 +54,7 @@ export const reset: Command = {
   example: 'npx learn-io reset coroutine-switcher',
   flags: {},
   async run(ctx, args) {
-    if (!args[0]) throw new ToolError('USAGE', 'Which exercise? `learn-io reset ID`.', undefined, 1);
+    if (!args[0]) throw new ToolError('USAGE', 'Which exercise? `learn-io reset ID`.');
     const ws = requireWorkspace(ctx.cwd);
     const step = requireExercise(args[0]);
     const dir = workspaceExerciseDir(ws.root, step);
@@ -79,7 +83,7 @@ export const solution: Command = {
   example: 'npx learn-io solution coroutine-switcher',
   flags: { force: { type: 'boolean', description: 'show it although the exercise has not passed yet' } },
   async run(ctx, args, flags) {
-    if (!args[0]) throw new ToolError('USAGE', 'Which exercise? `learn-io solution ID`.', undefined, 1);
+    if (!args[0]) throw new ToolError('USAGE', 'Which exercise? `learn-io solution ID`.');
     const step = requireExercise(args[0]);
     if (!flags.force) {
       const ws = requireWorkspace(ctx.cwd);

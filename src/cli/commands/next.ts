@@ -7,9 +7,9 @@ import { ToolError } from '../../errors.ts';
 import { renderMarkdown } from '../../render/markdown.ts';
 import { extractQuiz, type QuizQuestion } from '../../render/quiz.ts';
 import { readProgress, updateStep, type Progress, type QuizRecord } from '../../workspace/progress.ts';
-import { createWorkspace, noWorkspaceError, resolveWorkspace, workspaceAt, type Workspace } from '../../workspace/workspace.ts';
+import { createWorkspace, noWorkspaceError, resolveWorkspace, workspaceAt, workspaceConflicts, type Workspace } from '../../workspace/workspace.ts';
 import type { Command, Context } from '../command.ts';
-import { afterwards, nextStep, page, render, requireStep, shown } from '../shared.ts';
+import { afterwards, nextStep, page, quoted, render, requireStep, shown } from '../shared.ts';
 
 export const next: Command = {
   name: 'next',
@@ -35,10 +35,7 @@ export const next: Command = {
 /** No workspace: in a terminal, offer to make one; otherwise say what to run, and fail. */
 async function offerWorkspace(ctx: Context): Promise<Workspace | null> {
   const missing = noWorkspaceError(ctx.cwd);
-  if (!ctx.interactive) {
-    ctx.err.write(`${missing.message}\n${missing.fix}\n`);
-    return null;
-  }
+  if (!ctx.interactive) throw missing;
   ctx.print(missing.message);
   const { confirm, input } = await import('@inquirer/prompts'); // loaded only when a prompt is shown
   if (!(await confirm({ message: 'Create a workspace for the course now?', default: true }))) {
@@ -46,9 +43,13 @@ async function offerWorkspace(ctx: Context): Promise<Workspace | null> {
     return null;
   }
   const dir = await input({ message: 'Folder for it:', default: 'learn-io-course' });
-  const root = path.resolve(ctx.cwd, dir);
+  const root = path.resolve(ctx.cwd, dir || 'learn-io-course');
+  const conflicts = workspaceConflicts(root);
+  if (conflicts.length > 0) {
+    throw new ToolError('WORKSPACE_EXISTS', `${shown(ctx, root)} already has files of a workspace (${shown(ctx, conflicts[0]!)}).`, 'Pick another folder, or see `npx learn-io init --help`.');
+  }
   createWorkspace(root, { force: false });
-  ctx.print(`Made a workspace in ${shown(ctx, root)}. From now on, run learn-io inside it: cd ${shown(ctx, root)}`);
+  ctx.print(`Made a workspace in ${shown(ctx, root)}. From now on, run learn-io inside it: cd ${quoted(shown(ctx, root))}`);
   ctx.print();
   return workspaceAt(root);
 }
@@ -59,15 +60,25 @@ async function showLesson(ctx: Context, ws: Workspace, step: LessonStep): Promis
   let quiz: QuizRecord | undefined;
   if (questions.length > 0) {
     if (ctx.interactive) quiz = await askQuiz(ctx, questions);
-    else ctx.print(kleur.dim(`(This lesson ends with a ${questions.length}-question quiz; run \`npx learn-io next\` in a terminal to take it.)`));
+    else ctx.print(kleur.dim(`(This lesson ends with a ${questions.length}-question quiz: run \`npx learn-io read ${step.id}\` in a terminal to take it.)`));
   }
   const progress = updateStep(ws.progressFile, step.id, (record) => {
     record.done = new Date().toISOString();
     if (quiz) record.quiz = quiz;
   });
   ctx.print();
-  ctx.print(kleur.green(`Lesson "${step.title}" done.`) + ` ${afterwards(progress)}`);
+  ctx.print(render(ctx, `**Lesson "${step.title}" done.** ${afterwards(progress)}`));
   return 0;
+}
+
+/** In a terminal, offers a lesson's quiz when it has one that was never answered, and records it. */
+async function offerQuiz(ctx: Context, ws: Workspace | null, step: LessonStep, questions: QuizQuestion[]): Promise<void> {
+  if (!ctx.interactive || !ws || questions.length === 0) return;
+  if (readProgress(ws.progressFile).steps[step.id]?.quiz) return;
+  const quiz = await askQuiz(ctx, questions);
+  updateStep(ws.progressFile, step.id, (record) => {
+    record.quiz = quiz;
+  });
 }
 
 async function askQuiz(ctx: Context, questions: QuizQuestion[]): Promise<QuizRecord> {
@@ -80,6 +91,8 @@ async function askQuiz(ctx: Context, questions: QuizQuestion[]): Promise<QuizRec
     const choice = await select({
       message: `${i + 1}. ${q.question}`,
       choices: q.choices.map((c, index) => ({ name: c.text, value: index })),
+      // The prompt's own ✔ would read as "right" before we say whether it was.
+      theme: { prefix: { idle: '?', done: '·' } },
     });
     answers.push(choice);
     const right = q.choices[choice]?.correct === true;
@@ -136,6 +149,8 @@ export const list: Command = {
         ...(step.kind === 'exercise' ? { bonus: step.bonus === true, hintsSeen: record.hintsSeen ?? 0, hints: step.hints.length } : {}),
         ...(record.done ? { done: record.done } : {}),
         ...(record.quiz ? { quiz: { correct: record.quiz.correct, total: record.quiz.total } } : {}),
+        ...(record.checks ? { checks: record.checks } : {}),
+        ...(record.lastCheck ? { lastCheck: record.lastCheck } : {}),
       };
     });
     if (flags.json) {
@@ -172,10 +187,12 @@ export const read: Command = {
   flags: {},
   async run(ctx, args) {
     const id = args[0];
-    if (!id) throw new ToolError('USAGE', 'Which step? `learn-io read ID`.', 'See `learn-io list` for the ids.', 1);
+    if (!id) throw new ToolError('USAGE', 'Which step? `learn-io read ID`.', 'See `learn-io list` for the ids.');
     const step = requireStep(id);
     const file = step.kind === 'lesson' ? stepPaths(step).lesson : stepPaths(step).task;
-    await page(ctx, render(ctx, extractQuiz(fs.readFileSync(file, 'utf8')).body));
+    const { body, questions } = extractQuiz(fs.readFileSync(file, 'utf8'));
+    await page(ctx, render(ctx, body));
+    if (step.kind === 'lesson') await offerQuiz(ctx, resolveWorkspace(ctx.cwd), step, questions);
     return 0;
   },
 };

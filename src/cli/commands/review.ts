@@ -81,8 +81,10 @@ export const review: Command = {
       };
       ctx.print(`${row.exercise.padEnd(idWidth)}  ${show(row.solution)}  ${show(row.stub)}`);
       for (const c of [row.solution, row.stub]) {
-        if (c.error) ctx.print(kleur.magenta(`    ${c.target}: grader error: ${c.error.message}`));
-        for (const o of c.offenders.slice(0, 10)) ctx.print(kleur.red(`    ${c.target}: ${c.target === 'solution' ? 'fails' : 'passes'}: ${o}`));
+        if (c.error) ctx.print(kleur.magenta(`    ${c.target}: grader error: ${c.error.message}${c.error.detail ? `\n      ${c.error.detail.split('\n')[0]}` : ''}`));
+        // A solution test that fails is wrong; a stub test that passes is worth a look, no more.
+        const paint = c.target === 'solution' ? kleur.red : kleur.dim;
+        for (const o of c.offenders.slice(0, 10)) ctx.print(paint(`    ${c.target}: ${c.target === 'solution' ? 'fails' : 'passes'}: ${o}`));
       }
     }
     ctx.print();

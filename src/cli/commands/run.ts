@@ -28,7 +28,7 @@ export const run: Command = {
     }
     const found = findDemo(args[0]);
     if (!found || !fs.existsSync(demoPath(args[0]))) {
-      throw new ToolError('UNKNOWN_STEP', `There is no demo "${args[0]}".`, 'See `npx learn-io run --list`.', 1);
+      throw new ToolError('UNKNOWN_STEP', `There is no demo "${args[0]}".`, 'See `npx learn-io run --list`.');
     }
     ctx.print(kleur.dim(`demo ${found.demo.id}: ${found.demo.title} (from the lesson "${found.lesson.title}")\n`));
     // Its own process group, so whatever it starts ends with it.
