@@ -27,7 +27,7 @@ export const next: Command = {
       return 0;
     }
     if (step.kind === 'lesson') return showLesson(ctx, ws, step);
-    showExercise(ctx, ws, step);
+    await showExercise(ctx, ws, step);
     return 0;
   },
 };
@@ -105,10 +105,10 @@ async function askQuiz(ctx: Context, questions: QuizQuestion[]): Promise<QuizRec
   return { answers, correct, total: questions.length, at: new Date().toISOString() };
 }
 
-function showExercise(ctx: Context, ws: Workspace, step: ExerciseStep): void {
+async function showExercise(ctx: Context, ws: Workspace, step: ExerciseStep): Promise<void> {
   const dir = workspaceExerciseDir(ws.root, step);
   const task = path.join(dir, 'README.md');
-  ctx.print(render(ctx, fs.readFileSync(fs.existsSync(task) ? task : stepPaths(step).task, 'utf8')));
+  await page(ctx, render(ctx, fs.readFileSync(fs.existsSync(task) ? task : stepPaths(step).task, 'utf8')));
   ctx.print();
   const rows: [string, string][] = [
     ['Edit', step.files.map((f) => shown(ctx, path.join(dir, f))).join(', ')],
