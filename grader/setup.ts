@@ -6,8 +6,8 @@
 //    verdicts travel through Vitest's reporter, out of the learner's reach.
 // 2. Blame. The learner's files are imported here, before the suite: if that fails, "load-error"
 //    tells the grader the failure is the learner's, whatever was thrown (even a string).
-// 3. Integrity. The assertion library is frozen before any learner code runs, so that code cannot
-//    quietly switch the assertions off.
+// 3. Integrity. The assertion library and the worker's reporting channel are pinned before any
+//    learner code runs, so that code cannot quietly switch the assertions off or rewrite verdicts.
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeEach, chai, expect } from 'vitest';
@@ -19,6 +19,13 @@ const mark = (line: string) => {
 
 for (const target of [chai.Assertion, chai.Assertion.prototype, chai.assert, expect]) {
   Object.freeze(target);
+}
+// The worker reports verdicts through this object; pin it so learner code cannot wrap it. (Code in
+// the same process can always find another way in; the grade command should not rely on this.)
+const worker = (globalThis as { __vitest_worker__?: Record<string, unknown> }).__vitest_worker__;
+if (worker) {
+  Object.defineProperty(worker, 'rpc', { value: worker.rpc, writable: false, configurable: false });
+  Object.defineProperty(globalThis, '__vitest_worker__', { value: worker, writable: false, configurable: false });
 }
 
 for (const file of (process.env.LEARN_IO_TARGET_FILES ?? '').split(path.delimiter).filter(Boolean)) {

@@ -11,8 +11,26 @@ import { defineConfig } from 'vitest/config';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const target = process.env.LEARN_IO_TARGET;
 
+// Graded code may not import the reference solution (or anything else of the package's solutions/):
+// `export * from '../../solutions/...'` would pass every test.
+const solutions = path.join(root, 'solutions') + path.sep;
+const gradingReference = !target || path.resolve(target).startsWith(solutions);
+const noSolutions = {
+  name: 'learn-io:no-solutions',
+  enforce: 'pre' as const,
+  async resolveId(this: { resolve: (id: string, importer?: string, o?: object) => Promise<{ id: string } | null> }, id: string, importer?: string) {
+    if (gradingReference || !importer || importer.startsWith(solutions)) return null;
+    const resolved = await this.resolve(id, importer, { skipSelf: true });
+    if (resolved && resolved.id.startsWith(solutions)) {
+      throw new Error(`${importer} imports ${id}: the reference solution is not yours to import`);
+    }
+    return resolved;
+  },
+};
+
 export default defineConfig({
   root,
+  plugins: [noSolutions],
   resolve: {
     alias: [
       {

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { packageRoot, type ExerciseStep } from '../src/catalog.ts';
 import { runSuite } from '../src/grader/run-suite.ts';
 import { processesMentioning } from './support.ts';
@@ -30,8 +30,20 @@ function grade(mode: string, extra: Partial<Parameters<typeof runSuite>[0]> = {}
   return runSuite({ step: probe, suiteDir, targetDir, ...extra });
 }
 
+// Every run's scratch files go to a private temporary folder, which must be empty after each test.
+const savedTmp = process.env.TMPDIR;
+const realTmp = os.tmpdir();
+const privateTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'learn-io-grader-test-'));
+process.env.TMPDIR = privateTmp;
+
 afterEach(() => {
   delete process.env.PROBE_MODE;
+  expect(fs.readdirSync(privateTmp), 'the grader left temporary files behind').toEqual([]);
+});
+afterAll(() => {
+  if (savedTmp === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = savedTmp;
+  fs.rmSync(privateTmp, { recursive: true, force: true });
 });
 afterAll(() => fs.rmSync(targetDir, { recursive: true, force: true }));
 
@@ -67,6 +79,12 @@ describe('runSuite', () => {
     expect(result.tests[2]!.message).toMatch(/did not finish within 1000 ms/);
     expect(result.status).toBe('fail');
     expect(processesMentioning(targetDir)).toEqual([]);
+  });
+
+  it('hands verdicts to onTest in the order of the suite, although a re-run delivers some late', async () => {
+    const seen: string[] = [];
+    const result = await grade('spin', { onTest: (t) => seen.push(t.name) });
+    expect(seen).toEqual(result.tests.map((t) => t.name));
   });
 
   it('reports a test that waits forever as a timeout after its limit', async () => {
@@ -144,6 +162,12 @@ describe('runSuite against code that fights back', () => {
     expect(result.unhandled[0]!.location?.file).toBe(path.join(targetDir, 'probe.ts'));
   });
 
+  it('a detached child of the learner code does not outlive the run', async () => {
+    const result = await grade('detach');
+    expect(result.status).toBe('fail'); // the probe's own failing test; what matters is below
+    expect(processesMentioning(targetDir)).toEqual([]);
+  });
+
   it('killing the grader itself, even with SIGKILL, ends the runner and its workers', async () => {
     const { spawn } = await import('node:child_process');
     const script = `
@@ -151,7 +175,13 @@ describe('runSuite against code that fights back', () => {
       process.env.PROBE_MODE = 'spin';
       runSuite({ step: ${JSON.stringify(probe)}, suiteDir: ${JSON.stringify(suiteDir)}, targetDir: ${JSON.stringify(targetDir)}, testTimeoutMs: 60000 });
     `;
-    const grader = spawn(process.execPath, ['--import', 'tsx/esm', '--input-type=module', '-e', script], { stdio: 'ignore' });
+    // A grader killed this way cannot clean up its scratch folder: give it one of its own.
+    const scratch = fs.mkdtempSync(path.join(realTmp, 'learn-io-killed-'));
+    const grader = spawn(process.execPath, ['--import', 'tsx/esm', '--input-type=module', '-e', script], {
+      stdio: 'ignore',
+      env: { ...process.env, TMPDIR: scratch },
+    });
+    onTestFinished(() => fs.rmSync(scratch, { recursive: true, force: true }));
     // Wait until its worker spins in the endless test, then kill the grader without warning.
     for (let i = 0; i < 100 && processesMentioning(targetDir).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
     await new Promise((r) => setTimeout(r, 1500));
@@ -159,5 +189,20 @@ describe('runSuite against code that fights back', () => {
     grader.kill('SIGKILL');
     for (let i = 0; i < 50 && processesMentioning(targetDir).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(processesMentioning(targetDir)).toEqual([]);
+  });
+});
+
+describe('runSuite on the real coroutine-switcher suite', () => {
+  it("calls it the learner's failure when their code breaks the grader but the reference does not", async () => {
+    const dir = fs.mkdtempSync(path.join(realTmp, 'learn-io-breaker-'));
+    onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const stub = fs.readFileSync(path.join(packageRoot, 'exercises', 'coroutine-switcher', 'switcher.ts'), 'utf8');
+    // Built-ins the test framework needs, broken at load time.
+    fs.writeFileSync(path.join(dir, 'switcher.ts'), `${stub}\nArray.prototype.push = function () { return 0; };\n`);
+    const { findStep } = await import('../src/catalog.ts');
+    const result = await runSuite({ step: findStep('coroutine-switcher') as ExerciseStep, targetDir: dir });
+    expect(result.status).toBe('fail');
+    expect(result.tests.every((t) => t.status !== 'error')).toBe(true);
+    expect(result.tests[0]!.message).toMatch(/your code stopped the hidden tests from running/);
   });
 });

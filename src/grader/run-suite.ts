@@ -26,7 +26,9 @@ export interface RunSuiteOptions {
   loadTimeoutMs?: number;
   /** Another suite folder than the step's own (the grader's own tests use this). */
   suiteDir?: string;
-  /** Called as each test finishes, for live output. */
+  /** When the run fails as the grader's fault, re-run on the reference to tell (default true). */
+  verifyGrader?: boolean;
+  /** Called as each test finishes, in the suite's order, for live output. */
   onTest?: (test: TestResult) => void;
 }
 
@@ -81,9 +83,20 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
   const unhandled: SuiteError[] = [];
   let toolError: SuiteResult['error'];
 
+  // Verdicts reach onTest in the suite's order, whatever order they arrive in (a re-run after a
+  // hang delivers earlier tests late), so "the first failure above" is the first in the suite.
+  let emitted = 0;
+  const flush = () => {
+    const order = [...names.keys()];
+    while (emitted < order.length && results.has(order[emitted]!)) {
+      const test = results.get(order[emitted]!)!;
+      emitted++; // not inside onTest?.(…): an absent onTest would skip the increment too
+      onTest?.(test);
+    }
+  };
   const record = (test: TestResult) => {
     results.set(test.id, test);
-    onTest?.(test);
+    flush();
   };
   const unreported = () => [...names.keys()].filter((id) => !results.has(id));
 
@@ -194,6 +207,20 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
   const ordered = [...loadFailures, ...[...names.keys()].map((id) => results.get(id)).filter((t): t is TestResult => !!t)];
   if (ordered.length === 0 && !toolError) {
     toolError = { code: 'GRADER_FAILED', message: `the suite ${path.relative(packageRoot, suiteDir)} ran no test` };
+  }
+  if ((toolError || ordered.some((t) => t.status === 'error')) && options.verifyGrader !== false) {
+    // Before calling it the grader's fault, see whether the grader works on the reference: if it
+    // does, the learner's code broke it (changed built-ins, killed the runner, wrote to its files).
+    const referenceDir = stepPaths(step).referenceDir;
+    if (targetDir !== referenceDir && fs.existsSync(referenceDir)) {
+      const check = await runSuite({ ...options, targetDir: referenceDir, onTest: undefined, verifyGrader: false });
+      if (check.status === 'pass') {
+        const why = `your code stopped the hidden tests from running (${toolError?.message ?? 'the grader was interrupted'}): does it change built-in objects, or kill or write to the grader's processes and files?`;
+        if (toolError && !ordered.some((t) => t.status === 'error')) ordered.unshift({ ...blank('load', `load your ${path.basename(targetDir)} files`, 'fail'), message: why });
+        for (const t of ordered) if (t.status === 'error') Object.assign(t, { status: 'fail', message: `not run: ${why}` });
+        toolError = undefined;
+      }
+    }
   }
   // Shares that add up to the exercise's points exactly: test i gets the step from i/n to (i+1)/n.
   const n = ordered.length;
@@ -315,13 +342,17 @@ function runOnce(
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'learn-io-run-'));
     const markerFile = path.join(scratch, 'markers');
     fs.writeFileSync(markerFile, '');
+    // Vitest's own temporary files (the transformed learner code) go here too: a group we kill
+    // never cleans up after itself, so we remove the whole folder.
+    const tmp = path.join(scratch, 'tmp');
+    fs.mkdirSync(tmp);
     const child = spawn(process.execPath, [runnerFile, JSON.stringify(request)], {
       cwd: request.packageRoot,
       detached: true, // its own process group: one kill reaches Vitest and every worker
       // stdin is a pipe the runner watches: when this process dies, however it dies, the pipe
       // closes and the runner ends its group (see runner.mjs).
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_OPTIONS: '', FORCE_COLOR: '0', NO_COLOR: '1', LEARN_IO_MARKERS: markerFile },
+      env: { ...process.env, NODE_OPTIONS: '', FORCE_COLOR: '0', NO_COLOR: '1', LEARN_IO_MARKERS: markerFile, TMPDIR: tmp },
     });
     let stderrTail = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => output.add('', chunk));
@@ -344,9 +375,10 @@ function runOnce(
       clearTimeout(timer);
       clearInterval(poller);
       readMarkers();
-      process.off('SIGINT', onSignal).off('SIGTERM', onSignal).off('SIGHUP', onSignal);
-      stopGroup(child).then(() => {
+      stopGroup(child, markerFile).then(() => {
         fs.rmSync(scratch, { recursive: true, force: true });
+        // Only now: a Ctrl-C during the clean-up above must still clean up.
+        process.off('SIGINT', onSignal).off('SIGTERM', onSignal).off('SIGHUP', onSignal);
         resolve({ ...outcome, started, loadFailed });
       });
     };
@@ -432,6 +464,7 @@ function runOnce(
     // Ctrl-C, or the terminal closing, reaches only our group: end the runner's group too.
     const onSignal = (signal: NodeJS.Signals) => {
       killGroup(child, 'SIGKILL');
+      killEscapees(markerFile);
       fs.rmSync(scratch, { recursive: true, force: true });
       process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15));
     };
@@ -449,17 +482,39 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** Ends every process of the runner's group: SIGTERM, a grace period, SIGKILL. */
-export async function stopGroup(child: ChildProcess): Promise<void> {
-  if (child.pid === undefined) return;
-  if (!killGroup(child, 'SIGTERM')) return;
-  const deadline = Date.now() + KILL_GRACE_MS;
-  while (Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 20));
-    if (!groupAlive(child.pid)) return;
+/**
+ * Ends every process of the runner's group: SIGTERM, a grace period, SIGKILL. Then, where /proc
+ * exists, also the processes that left the group (a learner's detached child): they still carry
+ * this run's marker path in their environment.
+ */
+export async function stopGroup(child: ChildProcess, markerFile: string): Promise<void> {
+  if (child.pid !== undefined && killGroup(child, 'SIGTERM')) {
+    const deadline = Date.now() + KILL_GRACE_MS;
+    while (Date.now() < deadline && groupAlive(child.pid)) await new Promise((r) => setTimeout(r, 20));
+    if (groupAlive(child.pid)) {
+      killGroup(child, 'SIGKILL');
+      for (let i = 0; i < 50 && groupAlive(child.pid); i++) await new Promise((r) => setTimeout(r, 20));
+    }
   }
-  killGroup(child, 'SIGKILL');
-  for (let i = 0; i < 50 && groupAlive(child.pid); i++) await new Promise((r) => setTimeout(r, 20));
+  killEscapees(markerFile);
+}
+
+/** SIGKILLs every process whose environment names `markerFile` (Linux /proc; elsewhere nothing). */
+function killEscapees(markerFile: string): void {
+  const needle = `LEARN_IO_MARKERS=${markerFile}\0`;
+  let pids: string[];
+  try {
+    pids = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid);
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    try {
+      if (fs.readFileSync(`/proc/${pid}/environ`, 'latin1').includes(needle)) process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // gone, or not ours to read
+    }
+  }
 }
 
 export function groupAlive(pgid: number): boolean {

@@ -65,7 +65,8 @@ export function resolveWorkspace(cwd: string): Workspace | null {
   }
   if (!isInOwnClone(cwd)) return null;
   const root = cloneWorkspaceRoot();
-  createWorkspace(root, { force: false });
+  if (fs.existsSync(markerFile(root))) addNewExercises(root);
+  else createWorkspace(root, { force: false });
   return workspaceAt(root);
 }
 

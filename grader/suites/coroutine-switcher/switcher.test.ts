@@ -10,10 +10,18 @@
 //
 // Tests share one module instance, so each builds its own greenlets and none relies on another;
 // greenlets left suspended by a test are simply never resumed.
-import { inspect } from 'node:util';
+//
+// Failure messages are written for the learner (helpers in support.ts):
+// - identity checks compare labels, not objects: `name(getcurrent())` is 'main', 'child', … for the
+//   greenlets (and error objects) the test knows, 'an unknown greenlet' for any other, so a failure
+//   reads `getcurrent() inside the child: expected 'main' to be 'child'`;
+// - a call that should return, not raise, goes through `returned(...)`, and a call that should raise
+//   one particular exception through `raises(...)`: either way the failure says what the call should
+//   have done and what it did instead.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as switcher from '@learn-io/target/coroutine-switcher/switcher.ts';
 import { Greenlet, GreenletExit, getcurrent } from '@learn-io/target/coroutine-switcher/switcher.ts';
+import { brief, errorFrom, names, raises, returned, show } from './support.ts';
 
 // Stand-ins for the Python exception classes of the observations, so failures read the same.
 class ValueError extends Error {
@@ -32,18 +40,12 @@ class RuntimeError extends Error {
   override name = 'RuntimeError';
 }
 
-const show = (value: unknown): string => inspect(value, { depth: 4, breakLength: Infinity });
-
-/** Calls `fn`, expecting it to throw, and returns the error; fails readably if it returned. */
-function errorFrom(fn: () => unknown, what: string): unknown {
-  let value: unknown;
-  try {
-    value = fn();
-  } catch (error) {
-    return error;
-  }
-  return expect.fail(`${what} should have thrown, but it returned ${show(value)}`);
-}
+/**
+ * `const name = labels(() => ({ main, child }))`: `name(x)` is 'main' or 'child' when x is that very
+ * object, 'an unknown greenlet' for another greenlet, 'null', or the value itself printed.
+ */
+const labels = (known: () => Record<string, unknown>) =>
+  names(known, (value) => typeof Greenlet === 'function' && value instanceof Greenlet);
 
 // Control must be back in main after every test. If a test leaves it elsewhere, every later test
 // misbehaves too; say so on the test that left it there, and name the cause on the ones after.
@@ -84,9 +86,6 @@ function kindOf(value: unknown): string {
   if (typeof value === 'object') return `an object (${show(value)})`;
   return `${typeof value} ${show(value)}`;
 }
-
-/** An error in one line, without its stack. */
-const brief = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : show(error));
 
 describe('the API', () => {
   it('API switcher.ts exports Greenlet, GreenletExit and getcurrent with the documented shapes', () => {
@@ -166,7 +165,9 @@ describe('creating and starting', () => {
     expect(calls, 'calls of run() right after new Greenlet(run)').toBe(0);
     expect(log, 'what the body logged right after new Greenlet(run)').toEqual([]);
     expect(flags(g), 'flags of a greenlet that was only created').toEqual(NOT_STARTED);
-    expect(g.parent, 'the parent of a greenlet created in plain code (the main greenlet)').toBe(getcurrent());
+    const main = getcurrent();
+    const name = labels(() => ({ main, g }));
+    expect(name(g.parent), 'the parent of a greenlet created in plain code (the main greenlet)').toBe('main');
   });
 
   it('G01 the first switch() runs the body and returns its result', () => {
@@ -175,7 +176,7 @@ describe('creating and starting', () => {
       log.push('body ran');
       return 'done';
     });
-    expect(log).toEqual([]);
+    expect(log, 'what the body logged before the first switch()').toEqual([]);
     expect(g.switch(), 'what the first switch() returned').toBe('done');
     expect(log, 'what the body logged').toEqual(['body ran']);
   });
@@ -204,8 +205,9 @@ describe('creating and starting', () => {
       return args;
     });
     const got = g1.switch(list) as unknown[];
+    const name = labels(() => ({ list }));
     expect(got, 'the arguments run() received from switch([1, 2])').toStrictEqual([[1, 2]]);
-    expect(got[0], 'the array given to switch() is the very object run() receives').toBe(list);
+    expect(name(got[0]), 'the array given to switch() is the very object run() receives').toBe('list');
 
     const g2 = new Greenlet(function* (...args: unknown[]) {
       return args.length;
@@ -290,7 +292,7 @@ describe('passing values', () => {
         got = yield* a.switch(...args);
       }
     });
-    expect(a.switch(), 'what main got when a finished').toBe('a done');
+    expect(a.switch(), 'what main got when a finished (a returns "a done" to main, its parent)').toBe('a done');
     expect(bGot, 'what b received: its start argument, then each form a sent').toStrictEqual([
       'start',
       [],
@@ -312,9 +314,10 @@ describe('passing values', () => {
     const back = child.switch();
     child.switch(obj);
     child.switch(list);
-    expect(back, 'main.switch([1, 2]) from the child delivers that very array').toBe(list);
-    expect(got[0], 'switch(obj) delivers that very object').toBe(obj);
-    expect(got[1], 'switch([1, 2]) delivers that very array, not [[1, 2]]').toBe(list);
+    const name = labels(() => ({ obj, list }));
+    expect(name(back), 'main.switch(list) from the child delivers that very array').toBe('list');
+    expect(name(got[0]), 'child.switch(obj) delivers that very object').toBe('obj');
+    expect(name(got[1]), 'child.switch(list) delivers that very array, not [list]').toBe('list');
   });
 
   it('G03 every switch() with no arguments delivers a new empty array', () => {
@@ -324,8 +327,8 @@ describe('passing values', () => {
     });
     const first = child.switch() as unknown[];
     const second = child.switch() as unknown[];
-    expect(first).toStrictEqual([]);
-    expect(second).toStrictEqual([]);
+    expect(first, 'what the first main.switch() with no arguments delivered').toStrictEqual([]);
+    expect(second, 'what the second main.switch() with no arguments delivered').toStrictEqual([]);
     expect(first, 'two deliveries must not share one array (the receiver may push to it)').not.toBe(second);
   });
 
@@ -349,7 +352,7 @@ describe('passing values', () => {
       ['f resumed with', 43],
       ['main got', [44, 'z']],
     ]);
-    expect(f.dead, 'dead at the end').toBe(true);
+    expect(f.dead, 'f is dead at the end').toBe(true);
   });
 });
 
@@ -371,7 +374,7 @@ describe('finishing goes to the parent', () => {
     expect(gr1.switch(), 'what main got: gr1 finished and its parent is main').toBe('test1 done');
     expect(printed, 'gr2 was never resumed, so 78 is never reached').toEqual([12, 56, 34]);
     expect(flags(gr2), 'gr2 is left suspended').toEqual(ALIVE);
-    expect(flags(gr1)).toEqual(FINISHED);
+    expect(flags(gr1), 'gr1 after returning').toEqual(FINISHED);
   });
 
   it('G05 the greenlet that started a finished one stays suspended and resumes later', () => {
@@ -402,7 +405,11 @@ describe('finishing goes to the parent', () => {
       const got: unknown = yield* child.switch();
       return { got };
     });
-    expect(parent.switch(), 'a parent greenlet receives undefined, not []').toStrictEqual({ got: undefined });
+    expect(
+      parent.switch(),
+      'what the parent greenlet returned, { got }: got is what its switch() to a child that returns nothing gave it ' +
+        '(undefined, not [])',
+    ).toStrictEqual({ got: undefined });
   });
 
   it('G07 active and dead through a lifecycle', () => {
@@ -430,10 +437,11 @@ describe('finishing goes to the parent', () => {
 
   it('G08 in plain code getcurrent() is the main greenlet: no parent, active, never dead', () => {
     const main = getcurrent();
+    const name = labels(() => ({ main }));
     expect(main, 'getcurrent() in plain code').toBeInstanceOf(Greenlet);
-    expect(main.parent, 'the main greenlet has no parent').toBeNull();
+    expect(name(main.parent), 'the parent of the main greenlet (it has none)').toBe('null');
     expect(flags(main), 'the main greenlet').toEqual(ALIVE);
-    expect(getcurrent(), 'getcurrent() returns the same object every time').toBe(main);
+    expect(name(getcurrent()), 'a second getcurrent(): the same object every time').toBe('main');
   });
 
   it('G08 inside a body getcurrent() is that greenlet, and main again afterwards', () => {
@@ -448,14 +456,15 @@ describe('finishing goes to the parent', () => {
       seen.push(getcurrent());
       yield* helper();
     });
+    const name = labels(() => ({ main, child }));
     child.switch();
-    expect(getcurrent(), 'getcurrent() in main between switches').toBe(main);
+    expect(name(getcurrent()), 'getcurrent() in main between switches').toBe('main');
     child.switch();
-    expect(getcurrent(), 'getcurrent() in main after the child finished').toBe(main);
-    expect(seen.length).toBe(3);
-    expect(seen[0], 'getcurrent() inside the child').toBe(child);
-    expect(seen[1], 'getcurrent() inside the child after it was resumed').toBe(child);
-    expect(seen[2], 'getcurrent() inside a helper generator the child delegates to').toBe(child);
+    expect(name(getcurrent()), 'getcurrent() in main after the child finished').toBe('main');
+    expect(seen.length, 'how many times the child called getcurrent()').toBe(3);
+    expect(name(seen[0]), 'getcurrent() inside the child').toBe('child');
+    expect(name(seen[1]), 'getcurrent() inside the child after it was resumed').toBe('child');
+    expect(name(seen[2]), 'getcurrent() inside a helper generator the child delegates to').toBe('child');
   });
 
   it('G09 the default parent is the creator, not the first switcher', () => {
@@ -469,8 +478,12 @@ describe('finishing goes to the parent', () => {
       log.push(['outer resumed with', yield* main.switch('inner created')]);
       return 'outer done';
     });
-    expect(outer.switch()).toBe('inner created');
-    expect(inner.parent, 'the parent of a greenlet created inside outer').toBe(outer);
+    const name = labels(() => ({ main, outer, inner }));
+    expect(outer.switch(), 'what main got from outer, which created inner and switched back').toBe('inner created');
+    expect(
+      name(inner.parent),
+      'the parent of inner, created inside outer: the creator, not whoever switches to it first',
+    ).toBe('outer');
     expect(inner.switch(), 'main starts inner; inner reports to outer, which finishes to main').toBe('outer done');
     expect(log, 'outer received the result of inner').toStrictEqual([['outer resumed with', 'inner result']]);
   });
@@ -486,9 +499,10 @@ describe('finishing goes to the parent', () => {
     const child = new Greenlet(function* () {
       return 'child result';
     }, waiter);
-    expect(child.parent, 'the parent given to the constructor').toBe(waiter);
+    const name = labels(() => ({ main, waiter, child }));
+    expect(name(child.parent), 'the parent of new Greenlet(run, waiter)').toBe('waiter');
     expect(child.switch(), 'main starts the child; the child reports to waiter').toBe('waiter done');
-    expect(log).toStrictEqual([['waiter resumed with', 'child result']]);
+    expect(log, 'waiter resumed with the result of the child').toStrictEqual([['waiter resumed with', 'child result']]);
   });
 
   it('G10 a child whose parent never started starts the parent with its return value', () => {
@@ -506,8 +520,8 @@ describe('finishing goes to the parent', () => {
       'child ran',
       ['parent started with', 42],
     ]);
-    expect(flags(child)).toEqual(FINISHED);
-    expect(flags(parent)).toEqual(FINISHED);
+    expect(flags(child), 'the child').toEqual(FINISHED);
+    expect(flags(parent), 'the parent').toEqual(FINISHED);
   });
 
   it('G10 a one-parameter parent that never started gets the child result as its argument', () => {
@@ -517,7 +531,10 @@ describe('finishing goes to the parent', () => {
     const child = new Greenlet(function* () {
       return 42;
     }, parent);
-    expect(child.switch()).toStrictEqual([42, 24]);
+    expect(
+      child.switch(),
+      'what main got: the child returns 42, which starts its parent as run(42), which returns [42, 24]',
+    ).toStrictEqual([42, 24]);
   });
 });
 
@@ -533,12 +550,15 @@ describe('re-parenting', () => {
       log.push(['waiter resumed with', yield* main.switch('waiter paused')]);
       return 'waiter done';
     });
-    expect(worker.switch()).toBe('worker paused');
-    expect(waiter.switch()).toBe('waiter paused');
+    const name = labels(() => ({ main, worker, waiter }));
+    expect(worker.switch(), 'what the worker sent when it paused').toBe('worker paused');
+    expect(waiter.switch(), 'what the waiter sent when it paused').toBe('waiter paused');
     worker.parent = waiter;
-    expect(worker.parent, 'parent after the assignment').toBe(waiter);
+    expect(name(worker.parent), 'worker.parent after worker.parent = waiter').toBe('waiter');
     expect(worker.switch(), 'worker reports to waiter, which finishes to main').toBe('waiter done');
-    expect(log).toStrictEqual([['waiter resumed with', 'worker result']]);
+    expect(log, 'waiter resumed with the result of the worker').toStrictEqual([
+      ['waiter resumed with', 'worker result'],
+    ]);
   });
 
   it('G11 a parent chain that would loop is refused with "cyclic parent chain"', () => {
@@ -547,63 +567,79 @@ describe('re-parenting', () => {
     const b = new Greenlet(run);
     const c = new Greenlet(run);
     const main = getcurrent();
+    const name = labels(() => ({ main, a, b, c }));
+    const nowA = () => `it was accepted: a.parent is now ${name(a.parent)}`;
 
     b.parent = a;
-    const twoCycle = errorFrom(() => (a.parent = b), 'a.parent = b when b.parent is a');
-    expect(String(twoCycle)).toMatch(/cyclic parent chain/);
-    expect(a.parent, 'a refused assignment leaves the parent as it was').toBe(main);
+    const twoCycle = errorFrom(() => (a.parent = b), 'a.parent = b, when b.parent is a,', nowA);
+    expect(String(twoCycle), 'the error for a.parent = b (b -> a -> b)').toMatch(/cyclic parent chain/);
+    expect(name(a.parent), 'a.parent after the refused a.parent = b (a refusal changes nothing)').toBe('main');
 
-    const self = errorFrom(() => (a.parent = a), 'a.parent = a');
-    expect(String(self)).toMatch(/cyclic parent chain/);
+    const self = errorFrom(() => (a.parent = a), 'a.parent = a', nowA);
+    expect(String(self), 'the error for a.parent = a').toMatch(/cyclic parent chain/);
 
     c.parent = b;
-    const threeCycle = errorFrom(() => (a.parent = c), 'a.parent = c when c -> b -> a');
-    expect(String(threeCycle)).toMatch(/cyclic parent chain/);
-    expect(a.parent).toBe(main);
+    const threeCycle = errorFrom(() => (a.parent = c), 'a.parent = c, when c.parent is b and b.parent is a,', nowA);
+    expect(String(threeCycle), 'the error for a.parent = c (c -> b -> a -> c)').toMatch(/cyclic parent chain/);
+    expect(name(a.parent), 'a.parent after the refused assignments').toBe('main');
   });
 
   it('G11 only a Greenlet can be a parent: null and other values are TypeErrors', () => {
     const run = function* () {};
     const g = new Greenlet(run);
     const main = getcurrent();
+    const name = labels(() => ({ main, g }));
     for (const bad of [null, undefined, 42, 'main', {}, () => {}]) {
-      const error = errorFrom(() => (g.parent = bad as any), `g.parent = ${show(bad)}`);
+      const error = errorFrom(
+        () => (g.parent = bad as any),
+        `g.parent = ${show(bad)}`,
+        () => `it was accepted: g.parent is now ${name(g.parent)}`,
+      );
       expect(error, `the error for g.parent = ${show(bad)}`).toBeInstanceOf(TypeError);
-      expect(g.parent, `g.parent after the refused ${show(bad)}`).toBe(main);
+      expect(name(g.parent), `g.parent after the refused g.parent = ${show(bad)}`).toBe('main');
     }
-    const error = errorFrom(() => new Greenlet(run, 42 as any), 'new Greenlet(run, 42)');
+    const error = errorFrom(() => new Greenlet(run, 42 as any), 'new Greenlet(run, 42)', () => 'it made a greenlet');
     expect(error, 'the error for new Greenlet(run, 42)').toBeInstanceOf(TypeError);
   });
 
   it("G11 the main greenlet's parent cannot be set", () => {
     const main = getcurrent();
     const g = new Greenlet(function* () {});
-    const error = errorFrom(() => (main.parent = g), 'main.parent = g');
-    expect(error).toBeInstanceOf(Error);
+    const name = labels(() => ({ main, g }));
+    const error = errorFrom(
+      () => (main.parent = g),
+      'main.parent = g',
+      () => `it was accepted: main.parent is now ${name(main.parent)}`,
+    );
+    expect(error, 'the error for main.parent = g').toBeInstanceOf(Error);
     expect(String(error), 'the message names the main greenlet').toMatch(/main greenlet/);
-    expect(main.parent).toBeNull();
+    expect(name(main.parent), 'main.parent after the refused main.parent = g').toBe('null');
   });
 
   it('G11 a null or missing parent at construction means the current greenlet', () => {
     const main = getcurrent();
     const run = function* () {};
-    expect(new Greenlet(run, null).parent, 'new Greenlet(run, null) in plain code').toBe(main);
-    expect(new Greenlet(run, undefined).parent, 'new Greenlet(run, undefined) in plain code').toBe(main);
     const outer: Greenlet = new Greenlet(function* () {
-      return new Greenlet(run, null).parent === outer;
+      return name(new Greenlet(run, null).parent);
     });
-    expect(outer.switch(), 'new Greenlet(run, null) inside outer has outer as parent').toBe(true);
+    const name = labels(() => ({ main, outer }));
+    expect(name(new Greenlet(run, null).parent), 'the parent of new Greenlet(run, null) in plain code').toBe('main');
+    expect(name(new Greenlet(run, undefined).parent), 'the parent of new Greenlet(run, undefined) in plain code').toBe(
+      'main',
+    );
+    expect(outer.switch(), 'the parent of new Greenlet(run, null) created inside outer').toBe('outer');
   });
 
   it('G11 the parent cannot be deleted', () => {
     const main = getcurrent();
     const g = new Greenlet(function* () {});
+    const name = labels(() => ({ main, g }));
     try {
       delete (g as { parent?: unknown }).parent;
     } catch {
       // refusing loudly is fine too
     }
-    expect(g.parent, 'g.parent after delete g.parent').toBe(main);
+    expect(name(g.parent), 'g.parent after delete g.parent').toBe('main');
   });
 });
 
@@ -614,9 +650,16 @@ describe('exceptions', () => {
     const g = new Greenlet(function* () {
       throw boom;
     });
-    expect(errorFrom(() => g.switch(), 'switch() into a body that throws'), 'the very error the body threw').toBe(boom);
-    expect(flags(g)).toEqual(FINISHED);
-    expect(getcurrent(), 'after the error reached main').toBe(main);
+    const name = labels(() => ({ main, g }));
+    raises(
+      () => g.switch(),
+      boom,
+      'g.switch() should have raised the ValueError the body threw (G12)',
+      'An exception that escapes a body kills the greenlet and is raised in its parent, here main, at its pending ' +
+        'switch().',
+    );
+    expect(flags(g), 'g after dying of the exception').toEqual(FINISHED);
+    expect(name(getcurrent()), 'getcurrent() after the error reached main').toBe('main');
   });
 
   it("G12 an exception raised after a suspension surfaces at the parent's next switch()", () => {
@@ -626,10 +669,16 @@ describe('exceptions', () => {
       yield* main.switch('first leg');
       throw late;
     });
-    expect(g.switch()).toBe('first leg');
-    expect(flags(g)).toEqual(ALIVE);
-    expect(errorFrom(() => g.switch(), 'the second switch()')).toBe(late);
-    expect(flags(g)).toEqual(FINISHED);
+    expect(g.switch(), 'what main got when g switched back the first time').toBe('first leg');
+    expect(flags(g), 'g, suspended after its first leg').toEqual(ALIVE);
+    raises(
+      () => g.switch(),
+      late,
+      'the second g.switch() should have raised the KeyError g threw after it was resumed (G12)',
+      'An exception that escapes a body is raised in the parent, here main, at the switch() that is pending when ' +
+        'the body raises it.',
+    );
+    expect(flags(g), 'g after dying of the exception').toEqual(FINISHED);
   });
 
   it('G13 the exception skips the switcher and goes to the parent', () => {
@@ -644,10 +693,16 @@ describe('exceptions', () => {
     gr2 = new Greenlet(function* () {
       throw typo;
     });
-    expect(errorFrom(() => gr1.switch(), 'gr1.switch()'), 'main (the parent of gr2) receives the error').toBe(typo);
-    expect(log, 'gr1, the switcher, never saw it').toEqual(['test1 before switch']);
+    raises(
+      () => gr1.switch(),
+      typo,
+      "gr1.switch() should have raised gr2's NameError in main (G13)",
+      'gr2 was created in plain code, so its parent is main: the error goes to main, not to gr1, which only ' +
+        'switched to gr2.',
+    );
+    expect(log, 'what gr1, the switcher, logged: it never saw the error').toEqual(['test1 before switch']);
     expect(flags(gr1), 'gr1 stays suspended').toEqual(ALIVE);
-    expect(flags(gr2)).toEqual(FINISHED);
+    expect(flags(gr2), 'gr2 after dying of the exception').toEqual(FINISHED);
   });
 
   it("G14 a parent greenlet can catch its child's exception at its own suspension point", () => {
@@ -662,13 +717,19 @@ describe('exceptions', () => {
       } catch (error) {
         return ['parent caught', error];
       }
-      return 'parent did not see the error';
+      return ['parent resumed without an error'];
     });
-    const got = parent.switch() as unknown[];
-    expect(got[0]).toBe('parent caught');
-    expect(got[1], 'the very error the child threw').toBe(k);
-    expect(flags(parent)).toEqual(FINISHED);
-    expect(flags(child)).toEqual(FINISHED);
+    const name = labels(() => ({ k }));
+    const got = returned(
+      () => parent.switch(),
+      "parent.switch() should have returned ['parent caught', k] (G14)",
+      "The child, created inside the parent, has the parent as its parent: its KeyError is raised at the parent's " +
+        'pending `yield* child.switch()`, where the parent catches it.',
+    ) as unknown[];
+    expect(got[0], 'the first item of what parent.switch() returned').toBe('parent caught');
+    expect(name(got[1]), 'what the parent caught: the very error the child threw').toBe('k');
+    expect(flags(parent), 'the parent after returning').toEqual(FINISHED);
+    expect(flags(child), 'the child after dying of the exception').toEqual(FINISHED);
   });
 
   it('G14 an uncaught child exception passes through the parent greenlet to main', () => {
@@ -686,10 +747,16 @@ describe('exceptions', () => {
         throw error;
       }
     });
-    expect(errorFrom(() => parent.switch(), 'parent.switch()'), 'the child error, passed on by the parent').toBe(k);
-    expect(saw, 'what the parent saw on its way').toEqual(['KeyError']);
-    expect(flags(parent)).toEqual(FINISHED);
-    expect(flags(child)).toEqual(FINISHED);
+    raises(
+      () => parent.switch(),
+      k,
+      "parent.switch() should have raised the child's KeyError in main (G14)",
+      "The error is raised in the parent greenlet, the child's parent, which re-raises it: the parent dies too, and " +
+        'the error goes on to its own parent, main.',
+    );
+    expect(saw, 'what the parent caught (and re-raised) on the way').toEqual(['KeyError']);
+    expect(flags(parent), 'the parent after dying of the re-raised error').toEqual(FINISHED);
+    expect(flags(child), 'the child after dying of the exception').toEqual(FINISHED);
   });
 
   it('G15 a GreenletExit escaping the body is returned to the parent as a value', () => {
@@ -697,13 +764,18 @@ describe('exceptions', () => {
     const g = new Greenlet(function* () {
       throw bye;
     });
-    let got: unknown;
-    expect(() => (got = g.switch()), 'switch() must not throw a GreenletExit').not.toThrow();
-    expect(got, 'switch() returned the GreenletExit object itself').toBe(bye);
-    expect(flags(g)).toEqual(FINISHED);
+    const name = labels(() => ({ bye }));
+    const got = returned(
+      () => g.switch(),
+      'g.switch() should have returned the GreenletExit that escaped the body, as a value (G15)',
+      'A GreenletExit that escapes a body kills the greenlet quietly: its parent, main, receives the exit object as ' +
+        'a value instead of having it raised.',
+    );
+    expect(name(got), 'what g.switch() returned: the GreenletExit object itself').toBe('bye');
+    expect(flags(g), 'g after the GreenletExit escaped its body').toEqual(FINISHED);
     expect(bye, 'GreenletExit is an Error in TypeScript').toBeInstanceOf(Error);
-    expect(bye.name).toBe('GreenletExit');
-    expect(bye.message).toBe('bye');
+    expect(bye.name, "a GreenletExit's name").toBe('GreenletExit');
+    expect(bye.message, "the message of new GreenletExit('bye')").toBe('bye');
   });
 
   it('G15 a subclass of GreenletExit is returned the same way', () => {
@@ -715,8 +787,15 @@ describe('exceptions', () => {
     const g = new Greenlet(function* () {
       throw sub;
     });
-    expect(g.switch()).toBe(sub);
-    expect(g.dead).toBe(true);
+    const name = labels(() => ({ sub }));
+    const got = returned(
+      () => g.switch(),
+      'g.switch() should have returned the MyExit that escaped the body, as a value (G15)',
+      'MyExit extends GreenletExit, and a subclass goes to the parent as a value like GreenletExit itself (test ' +
+        'with instanceof).',
+    );
+    expect(name(got), 'what g.switch() returned: the MyExit object itself').toBe('sub');
+    expect(g.dead, 'g is dead').toBe(true);
   });
 
   it("G15 a parent greenlet receives a child's GreenletExit as a value, not an exception", () => {
@@ -727,11 +806,27 @@ describe('exceptions', () => {
       });
       try {
         return ['parent got', yield* child.switch()];
-      } catch {
-        return 'the parent had it raised';
+      } catch (error) {
+        return `the parent had it raised at its switch(): ${brief(error)}`;
       }
     });
-    expect(parent.switch()).toStrictEqual(['parent got', bye]);
+    const got = returned(
+      () => parent.switch(),
+      "parent.switch() should have returned ['parent got', bye] (G15)",
+      "The child's GreenletExit goes to its parent greenlet as the value of the parent's pending `yield* " +
+        'child.switch()`, not raised there.',
+    );
+    if (got === bye) {
+      expect.fail(
+        "parent.switch() returned bye itself: the child's GreenletExit went to main instead of to the child's " +
+          'parent, the greenlet that created it, which should have received it as a value (G15, G09)',
+      );
+    }
+    expect(
+      got,
+      "what the parent greenlet returned: ['parent got', what its `yield* child.switch()` gave it], the " +
+        'GreenletExit as a value',
+    ).toStrictEqual(['parent got', bye]);
   });
 });
 
@@ -756,16 +851,29 @@ describe('throw()', () => {
   it("G16 throw() raises at the suspension point; what the target sends back is throw()'s result", () => {
     const caught: unknown[] = [];
     const g = catcher(caught);
-    expect(g.switch()).toBe('waiting');
-    expect(g.throw(RuntimeError), 'throw(RuntimeError): a class is instantiated with no arguments').toStrictEqual([
-      'caught',
-      'RuntimeError',
-      '',
-    ]);
-    expect(caught[0]).toBeInstanceOf(RuntimeError);
     const ciao = new RuntimeError('ciao');
-    expect(g.throw(ciao), 'throw(new RuntimeError("ciao"))').toStrictEqual(['caught', 'RuntimeError', 'ciao']);
-    expect(caught[1], 'the target caught the very instance given').toBe(ciao);
+    const name = labels(() => ({ ciao }));
+    expect(g.switch(), 'what g sent when it started waiting').toBe('waiting');
+    expect(
+      returned(
+        () => g.throw(RuntimeError),
+        "g.throw(RuntimeError) should have returned g's report (G16)",
+        'throw(RuntimeError) raises a new RuntimeError (the class instantiated with no arguments) inside g, where ' +
+          'it waits; g catches it and switches its report to main, and that is what throw() returns.',
+      ),
+      'throw(RuntimeError): a class is instantiated with no arguments; g reports what it caught',
+    ).toStrictEqual(['caught', 'RuntimeError', '']);
+    expect(caught[0], 'what g caught from throw(RuntimeError)').toBeInstanceOf(RuntimeError);
+    expect(
+      returned(
+        () => g.throw(ciao),
+        "g.throw(ciao) should have returned g's report (G16)",
+        'throw(ciao) raises ciao inside g, where it waits; g catches it and switches its report to main, and that ' +
+          'is what throw() returns.',
+      ),
+      'throw(new RuntimeError("ciao")): g reports what it caught',
+    ).toStrictEqual(['caught', 'RuntimeError', 'ciao']);
+    expect(name(caught[1]), 'what g caught from throw(ciao): the very instance given').toBe('ciao');
     expect(flags(g), 'the target caught both and is still suspended').toEqual(ALIVE);
   });
 
@@ -777,8 +885,8 @@ describe('throw()', () => {
       const error = errorFrom(() => g.throw(bad as any), `throw(${show(bad)})`);
       expect(error, `the error for throw(${show(bad)})`).toBeInstanceOf(TypeError);
     }
-    expect(caught, 'the target was never resumed').toEqual([]);
-    expect(flags(g)).toEqual(ALIVE);
+    expect(caught, 'what the target caught: it must never have been resumed').toEqual([]);
+    expect(flags(g), 'the target, still suspended').toEqual(ALIVE);
     expect(g.switch(), 'the target still waits where it was').toBe('resumed normally');
   });
 
@@ -787,6 +895,7 @@ describe('throw()', () => {
     const target = catcher(caught);
     target.switch();
     const oops = new RuntimeError('from a greenlet');
+    const name = labels(() => ({ oops }));
     const thrower = new Greenlet(function* () {
       const reply: unknown = yield* target.throw(oops);
       let bad: unknown = 'no error';
@@ -799,8 +908,16 @@ describe('throw()', () => {
     });
     // The target answers by switching to main (that is what its loop does), so main gets the
     // reply; main then resumes the thrower by hand.
-    expect(thrower.switch(), 'the target reports to main').toStrictEqual(['caught', 'RuntimeError', 'from a greenlet']);
-    expect(caught[0]).toBe(oops);
+    expect(
+      returned(
+        () => thrower.switch(),
+        "thrower.switch() should have returned the target's report (G16)",
+        "The thrower's `yield* target.throw(oops)` raises oops inside the target, where it waits; the target " +
+          'catches it and switches its report to main.',
+      ),
+      'the target reports to main',
+    ).toStrictEqual(['caught', 'RuntimeError', 'from a greenlet']);
+    expect(name(caught[0]), 'what the target caught: the very error the thrower gave').toBe('oops');
     const [reply, bad] = thrower.switch('sent by main') as unknown[];
     expect(reply, 'the thrower resumes with what main sent it').toBe('sent by main');
     expect(bad, 'throw("abc") inside a body raises a TypeError there').toBeInstanceOf(TypeError);
@@ -817,10 +934,15 @@ describe('throw()', () => {
       }
     });
     g.switch();
-    const got = g.throw();
-    expect(got, 'throw() returned').toBeInstanceOf(GreenletExit);
-    expect(flags(g)).toEqual(FINISHED);
-    expect(log).toEqual(['finally ran']);
+    const got = returned(
+      () => g.throw(),
+      'g.throw() should have returned the GreenletExit as a value (G17)',
+      'throw() with no argument raises a new GreenletExit in g; g does not catch it, so g dies quietly and its ' +
+        'parent, main, receives the exit object as a value.',
+    );
+    expect(got, 'what g.throw() returned').toBeInstanceOf(GreenletExit);
+    expect(flags(g), 'g after the GreenletExit').toEqual(FINISHED);
+    expect(log, "g's finally block ran on the way out").toEqual(['finally ran']);
   });
 
   it('G17 throwing at the now-dead greenlet returns a GreenletExit again, the very instance given', () => {
@@ -829,10 +951,27 @@ describe('throw()', () => {
       yield* main.switch();
     });
     g.switch();
-    g.throw();
-    expect(g.throw(), 'throw() at the dead greenlet').toBeInstanceOf(GreenletExit);
+    returned(
+      () => g.throw(),
+      'the first g.throw() should have returned the GreenletExit as a value (G17)',
+      'g does not catch it, so g dies quietly and its parent, main, receives the exit object as a value.',
+    );
+    expect(
+      returned(
+        () => g.throw(),
+        'g.throw() at the now-dead g should have returned a GreenletExit as the value (G17, G20)',
+        'A GreenletExit thrown at a dead greenlet is not raised: it comes straight back as the value.',
+      ),
+      'throw() at the dead greenlet',
+    ).toBeInstanceOf(GreenletExit);
     const exit = new GreenletExit('again');
-    expect(g.throw(exit), 'throw(exit) at the dead greenlet returns that very object').toBe(exit);
+    const name = labels(() => ({ exit }));
+    const got = returned(
+      () => g.throw(exit),
+      'g.throw(exit) at the now-dead g should have returned exit (G17, G20)',
+      'A GreenletExit thrown at a dead greenlet is not raised: it comes straight back as the value, the very object.',
+    );
+    expect(name(got), 'throw(exit) at the dead greenlet returns that very object').toBe('exit');
   });
 
   it('G17 a target that catches the exit may return something else', () => {
@@ -846,8 +985,15 @@ describe('throw()', () => {
       }
     });
     g.switch();
-    expect(g.throw()).toBe('ignored the exit');
-    expect(g.dead).toBe(true);
+    expect(
+      returned(
+        () => g.throw(),
+        "g.throw() should have returned 'ignored the exit' (G17)",
+        "g catches the GreenletExit and returns 'ignored the exit', which goes to its parent, main.",
+      ),
+      'what g.throw() returned: what g returned after catching the exit',
+    ).toBe('ignored the exit');
+    expect(g.dead, 'g is dead after returning').toBe(true);
   });
 
   it('G18 an uncaught thrown exception is raised in the caller when the caller is the parent', () => {
@@ -857,8 +1003,13 @@ describe('throw()', () => {
       yield* main.switch();
     });
     g.switch();
-    expect(errorFrom(() => g.throw(v), 'g.throw(v)')).toBe(v);
-    expect(g.dead).toBe(true);
+    raises(
+      () => g.throw(v),
+      v,
+      'g.throw(v) should have raised v in main (G18)',
+      "g does not catch v, so g dies and v is raised in g's parent, main, which is also the caller.",
+    );
+    expect(g.dead, 'g is dead after the exception').toBe(true);
   });
 
   it("G18 an uncaught thrown exception goes to the target's parent, not to the caller", () => {
@@ -873,17 +1024,25 @@ describe('throw()', () => {
       }
       return 'g1 was resumed normally';
     });
-    expect(g1.switch()).toBe('g1 waiting');
+    expect(g1.switch(), 'what g1 sent when it started waiting').toBe('g1 waiting');
     const g2 = new Greenlet(function* () {
       yield* main.switch('g2 waiting');
       return 'g2 was resumed normally';
     }, g1);
-    expect(g2.switch()).toBe('g2 waiting');
-    expect(g2.throw(IndexError), 'g2 dies; g1 (its parent) catches and returns to main').toBe('caught');
-    expect(log.length).toBe(1);
-    expect((log[0] as unknown[])[1]).toBeInstanceOf(IndexError);
-    expect(flags(g1)).toEqual(FINISHED);
-    expect(flags(g2)).toEqual(FINISHED);
+    expect(g2.switch(), 'what g2 sent when it started waiting').toBe('g2 waiting');
+    expect(
+      returned(
+        () => g2.throw(IndexError),
+        "g2.throw(IndexError) should have returned 'caught' (G18)",
+        "g2 does not catch the IndexError, so g2 dies and it is raised in g2's parent g1 (not in main, the caller); " +
+          "g1 catches it and returns 'caught' to main.",
+      ),
+      'g2 dies; g1 (its parent) catches and returns to main',
+    ).toBe('caught');
+    expect(log.length, 'how many exceptions g1 caught').toBe(1);
+    expect((log[0] as unknown[])[1], 'what g1 caught').toBeInstanceOf(IndexError);
+    expect(flags(g1), 'g1 after returning').toEqual(FINISHED);
+    expect(flags(g2), 'g2 after dying of the IndexError').toEqual(FINISHED);
   });
 
   it('G19 a GreenletExit thrown into a never-started greenlet comes back as the value; the body never runs', () => {
@@ -892,8 +1051,15 @@ describe('throw()', () => {
       log.push('body ran');
     });
     const exit = new GreenletExit();
-    expect(g.throw(exit), 'throw(exit) returned that very object').toBe(exit);
-    expect(flags(g)).toEqual(FINISHED);
+    const name = labels(() => ({ exit }));
+    const got = returned(
+      () => g.throw(exit),
+      'g.throw(exit) should have returned exit as a value (G19)',
+      "g never started: exit kills it before its body runs and goes to g's parent, main, as a value, like any " +
+        'GreenletExit that escapes a body.',
+    );
+    expect(name(got), 'throw(exit) returned that very object').toBe('exit');
+    expect(flags(g), 'g after throw(exit)').toEqual(FINISHED);
     expect(log, 'the body never ran').toEqual([]);
   });
 
@@ -902,9 +1068,16 @@ describe('throw()', () => {
     const g = new Greenlet(function* () {
       log.push('body ran');
     });
-    expect(g.throw()).toBeInstanceOf(GreenletExit);
-    expect(g.dead).toBe(true);
-    expect(log).toEqual([]);
+    expect(
+      returned(
+        () => g.throw(),
+        'g.throw() into a never-started g should have returned the new GreenletExit as a value (G19)',
+        "g never started: the exit kills it before its body runs and goes to g's parent, main, as a value.",
+      ),
+      'what g.throw() returned',
+    ).toBeInstanceOf(GreenletExit);
+    expect(g.dead, 'g is dead after g.throw()').toBe(true);
+    expect(log, 'the body never ran').toEqual([]);
   });
 
   it('G19 another exception thrown into a never-started greenlet propagates to its parent', () => {
@@ -913,8 +1086,14 @@ describe('throw()', () => {
       log.push('body ran');
     });
     const v = new ValueError('v');
-    expect(errorFrom(() => g.throw(v), 'g.throw(v) before g ever ran')).toBe(v);
-    expect(flags(g)).toEqual(FINISHED);
+    raises(
+      () => g.throw(v),
+      v,
+      'g.throw(v) before g ever ran should have raised v in main (G19)',
+      "g never started: v kills it before its body runs and is raised in g's parent, main, as if the body had " +
+        'raised it.',
+    );
+    expect(flags(g), 'g after g.throw(v)').toEqual(FINISHED);
     expect(log, 'the body never ran').toEqual([]);
 
     const main = getcurrent();
@@ -929,8 +1108,16 @@ describe('throw()', () => {
     const child = new Greenlet(function* () {
       log.push('child ran');
     }, parent);
-    expect(child.throw(v), 'a parent greenlet receives it at its suspension point').toStrictEqual(['parent caught', v]);
-    expect(log).toEqual([]);
+    expect(
+      returned(
+        () => child.throw(v),
+        "child.throw(v) should have returned ['parent caught', v] (G19)",
+        "The child never started: v kills it before its body runs and is raised in the child's parent greenlet (not " +
+          'in main, the caller), at its pending switch(), where it catches v.',
+      ),
+      'what the parent greenlet returned: it receives v at its suspension point',
+    ).toStrictEqual(['parent caught', v]);
+    expect(log, 'the body of the child never ran').toEqual([]);
   });
 
   it('G19 a GreenletExit thrown into a never-started greenlet goes to its parent greenlet, which resumes with it', () => {
@@ -940,13 +1127,25 @@ describe('throw()', () => {
       const got: unknown = yield* main.switch('parent waiting');
       return ['parent resumed with', got];
     });
-    expect(parent.switch()).toBe('parent waiting');
+    expect(parent.switch(), 'what the parent sent when it started waiting').toBe('parent waiting');
     const child = new Greenlet(function* () {
       log.push('child ran');
     }, parent);
     const exit = new GreenletExit('never ran');
+    const got = returned(
+      () => child.throw(exit),
+      "child.throw(exit) should have returned ['parent resumed with', exit] (G19)",
+      "The child never started: exit kills it and goes to the child's parent greenlet (not to main, the caller) " +
+        'as a value; the parent resumes with it and returns to main.',
+    );
+    if (got === exit) {
+      expect.fail(
+        'child.throw(exit) returned exit itself: the exit went straight to main, the caller, instead of to the ' +
+          "child's parent greenlet, which should have resumed with it and returned ['parent resumed with', exit] (G19)",
+      );
+    }
     expect(
-      child.throw(exit),
+      got,
       'the exit goes to the parent (not to main) as a value; the parent resumes with it and finishes to main',
     ).toStrictEqual(['parent resumed with', exit]);
     expect(flags(child), 'the child').toEqual(FINISHED);
@@ -959,17 +1158,42 @@ describe('throw()', () => {
     const g = new Greenlet(function* () {
       log.push('body ran');
     });
-    g.throw();
-    expect(g.switch(), 'switch() to the dead greenlet comes back to the caller').toStrictEqual([]);
-    expect(log).toEqual([]);
+    returned(
+      () => g.throw(),
+      'g.throw() into a never-started g should have returned the GreenletExit as a value (G19)',
+      "g never started: the exit kills it before its body runs and goes to g's parent, main, as a value.",
+    );
+    expect(
+      returned(
+        () => g.switch(),
+        'g.switch() to the now-dead g should have returned [] (G19, G21)',
+        'A switch to a dead greenlet goes to its parent, here main, the caller: switch() then returns its own ' +
+          'packed arguments, [] for none.',
+      ),
+      'switch() to the dead greenlet comes back to the caller',
+    ).toStrictEqual([]);
+    expect(log, 'the body never ran').toEqual([]);
   });
 
   it('G20 a GreenletExit thrown at a dead greenlet comes straight back as the value', () => {
     const g = new Greenlet(function* () {});
     g.switch();
     const exit = new GreenletExit('late');
-    expect(g.throw(exit)).toBe(exit);
-    expect(g.throw(GreenletExit), 'throw(GreenletExit), the class').toBeInstanceOf(GreenletExit);
+    const name = labels(() => ({ exit }));
+    const got = returned(
+      () => g.throw(exit),
+      'g.throw(exit) at the dead g should have returned exit (G20)',
+      'A GreenletExit thrown at a dead greenlet is not raised: it comes straight back as the value, the very object.',
+    );
+    expect(name(got), 'throw(exit) at the dead greenlet returns that very object').toBe('exit');
+    expect(
+      returned(
+        () => g.throw(GreenletExit),
+        'g.throw(GreenletExit) at the dead g should have returned a new GreenletExit (G20)',
+        'A GreenletExit thrown at a dead greenlet is not raised: it comes straight back as the value.',
+      ),
+      'throw(GreenletExit), the class',
+    ).toBeInstanceOf(GreenletExit);
   });
 
   it('G20 another exception thrown at a dead greenlet is raised in the first live ancestor', () => {
@@ -977,8 +1201,12 @@ describe('throw()', () => {
     const g = new Greenlet(function* () {});
     g.switch();
     const late = new ValueError('late');
-    expect(errorFrom(() => g.throw(late), 'throw(ValueError) at a dead greenlet'), 'raised in main, the caller').toBe(
+    raises(
+      () => g.throw(late),
       late,
+      'g.throw(late) at the dead g should have raised late in main (G20)',
+      'An exception thrown at a dead greenlet goes to its nearest live ancestor, here main, the caller, and is ' +
+        'raised there.',
     );
 
     const ancestor = new Greenlet(function* () {
@@ -992,7 +1220,15 @@ describe('throw()', () => {
     const dead = new Greenlet(function* () {});
     dead.switch();
     dead.parent = ancestor;
-    expect(dead.throw(late), 'a live ancestor that is not the caller').toStrictEqual(['ancestor caught', late]);
+    expect(
+      returned(
+        () => dead.throw(late),
+        "dead.throw(late) should have returned ['ancestor caught', late] (G20)",
+        'The nearest live ancestor of dead is the suspended greenlet `ancestor` (not main, the caller): late is ' +
+          'raised there, and it catches it and returns to main.',
+      ),
+      'a live ancestor that is not the caller',
+    ).toStrictEqual(['ancestor caught', late]);
   });
 });
 
@@ -1000,10 +1236,10 @@ describe('switching to dead greenlets and to yourself', () => {
   it("G21 a switch to a dead greenlet whose parent is the caller returns the caller's own packed arguments", () => {
     const g = new Greenlet(function* () {});
     g.switch();
-    expect(g.dead).toBe(true);
-    expect(g.switch(), 'again, no arguments').toStrictEqual([]);
-    expect(g.switch(25), 'again, 25').toBe(25);
-    expect(g.switch(1, 2), 'again, 1, 2').toStrictEqual([1, 2]);
+    expect(g.dead, 'g is dead after its body returned').toBe(true);
+    expect(g.switch(), 'g.switch() again, no arguments').toStrictEqual([]);
+    expect(g.switch(25), 'g.switch(25) again').toBe(25);
+    expect(g.switch(1, 2), 'g.switch(1, 2) again').toStrictEqual([1, 2]);
   });
 
   it('G21 inside a greenlet, switching to its dead child comes straight back', () => {
@@ -1030,9 +1266,12 @@ describe('switching to dead greenlets and to yourself', () => {
       log.push(['parent ran with', args]);
     });
     child.parent = parent;
-    expect(child.switch(), 'the parent ran and returned nothing').toBeUndefined();
-    expect(log).toStrictEqual(['child ran', ['parent ran with', []]]);
-    expect(parent.dead).toBe(true);
+    expect(child.switch(), 'the switch went to the parent, which ran and returned nothing').toBeUndefined();
+    expect(log, 'the child ran; then child.switch() started its parent with no arguments').toStrictEqual([
+      'child ran',
+      ['parent ran with', []],
+    ]);
+    expect(parent.dead, 'the parent is dead after running').toBe(true);
   });
 
   it('G21 the nearest live ancestor may be another suspended greenlet, which resumes', () => {
@@ -1046,8 +1285,11 @@ describe('switching to dead greenlets and to yourself', () => {
       const later: unknown = yield* main.switch(['child finished', result]);
       return ['parent resumed with', later];
     });
-    expect(parent.switch()).toStrictEqual(['child finished', 'child result']);
-    expect(child.dead).toBe(true);
+    expect(
+      parent.switch(),
+      "what main got: the child returned to the parent, which switched ['child finished', result] to main",
+    ).toStrictEqual(['child finished', 'child result']);
+    expect(child.dead, 'the child is dead').toBe(true);
     expect(child.switch('hello'), 'main -> dead child -> its parent').toStrictEqual(['parent resumed with', 'hello']);
   });
 
@@ -1066,7 +1308,10 @@ describe('switching to dead greenlets and to yourself', () => {
       const later: unknown = yield* main.switch(['grandparent got', got]);
       return ['grandparent resumed with', later];
     });
-    expect(grandparent.switch()).toStrictEqual(['grandparent got', ['parent got', 'child result']]);
+    expect(
+      grandparent.switch(),
+      "what main got: child returned to parent, parent to grandparent, which switched ['grandparent got', got] to main",
+    ).toStrictEqual(['grandparent got', ['parent got', 'child result']]);
     expect(flags(child), 'the child').toEqual(FINISHED);
     expect(flags(parent), 'the parent').toEqual(FINISHED);
     expect(flags(grandparent), 'the grandparent').toEqual(ALIVE);
@@ -1092,7 +1337,10 @@ describe('switching to dead greenlets and to yourself', () => {
       const got: unknown = yield* child.switch(1, 2);
       return ['starter got', got];
     });
-    expect(starter.switch()).toStrictEqual(['starter got', 'ancestor done']);
+    expect(
+      starter.switch(),
+      "what main got: the starter's `yield* child.switch(1, 2)` started the ancestor, which returned to the starter",
+    ).toStrictEqual(['starter got', 'ancestor done']);
     expect(log, 'what run() of the ancestor received from `yield* child.switch(1, 2)`').toStrictEqual([
       ['ancestor ran with', [1, 2]],
     ]);
@@ -1100,10 +1348,11 @@ describe('switching to dead greenlets and to yourself', () => {
 
   it('G22 main switching to itself returns its packed arguments at once', () => {
     const main = getcurrent();
-    expect(main.switch(7)).toBe(7);
-    expect(main.switch()).toStrictEqual([]);
-    expect(main.switch(1, 2)).toStrictEqual([1, 2]);
-    expect(getcurrent()).toBe(main);
+    const name = labels(() => ({ main }));
+    expect(main.switch(7), 'main.switch(7) in plain code').toBe(7);
+    expect(main.switch(), 'main.switch() in plain code').toStrictEqual([]);
+    expect(main.switch(1, 2), 'main.switch(1, 2) in plain code').toStrictEqual([1, 2]);
+    expect(name(getcurrent()), 'getcurrent() afterwards').toBe('main');
   });
 
   it('G22 a greenlet switching to itself gets its argument back', () => {
@@ -1114,7 +1363,10 @@ describe('switching to dead greenlets and to yourself', () => {
       const two: unknown = yield* me.switch(1, 2);
       return [one, none, two];
     });
-    expect(g.switch()).toStrictEqual(['x', [], [1, 2]]);
+    expect(
+      g.switch(),
+      "what g returned: [its getcurrent().switch('x'), .switch(), .switch(1, 2)]; each returns at once",
+    ).toStrictEqual(['x', [], [1, 2]]);
   });
 
   it('G23 a greenlet that is never started never runs, and dropping it is silent', () => {
@@ -1131,13 +1383,13 @@ describe('switching to dead greenlets and to yourself', () => {
     const other = new Greenlet(function* () {
       return 'other ran';
     });
-    expect(other.switch()).toBe('other ran');
+    expect(other.switch(), 'what another greenlet returned').toBe('other ran');
     expect(log, 'nothing of the dropped greenlet ever ran').toEqual([]);
   });
 
   it('G23 run is required: anything but a function is a TypeError at construction', () => {
     for (const bad of [undefined, null, 42, 'run', {}]) {
-      const error = errorFrom(() => new Greenlet(bad as any), `new Greenlet(${show(bad)})`);
+      const error = errorFrom(() => new Greenlet(bad as any), `new Greenlet(${show(bad)})`, () => 'it made a greenlet');
       expect(error, `the error for new Greenlet(${show(bad)})`).toBeInstanceOf(TypeError);
     }
   });
@@ -1160,7 +1412,7 @@ describe('delegation and hand-over', () => {
       return ['final', yield* depth1(1)];
     });
     expect(g.switch(), 'the switch in depth3 suspended the greenlet').toStrictEqual(['suspended at depth', 3]);
-    expect(flags(g)).toEqual(ALIVE);
+    expect(flags(g), 'g, suspended three generators deep').toEqual(ALIVE);
     expect(g.switch(5), 'resuming with 5 finishes every frame: (5 * 10) + 1 + 1').toStrictEqual(['final', 52]);
   });
 
@@ -1174,9 +1426,9 @@ describe('delegation and hand-over', () => {
     const g = new Greenlet(function* () {
       return yield* collect(3);
     });
-    expect(g.switch()).toBe('need an item');
-    expect(g.switch('a')).toBe('need an item');
-    expect(g.switch('b')).toBe('need an item');
+    expect(g.switch(), 'what g.switch() returned: the helper asks for a first item').toBe('need an item');
+    expect(g.switch('a'), "what g.switch('a') returned: the helper asks for a second item").toBe('need an item');
+    expect(g.switch('b'), "what g.switch('b') returned: the helper asks for a third item").toBe('need an item');
     expect(g.switch('c'), 'three resumptions built the list').toStrictEqual(['a', 'b', 'c']);
   });
 
@@ -1194,9 +1446,9 @@ describe('delegation and hand-over', () => {
       log.push(i);
     }
     child.switch();
-    expect(log).toEqual([0, 1, 2, 3, 4]);
+    expect(log, 'the child logs even numbers, main odd ones, taking turns').toEqual([0, 1, 2, 3, 4]);
     child.switch();
-    expect(child.dead).toBe(true);
+    expect(child.dead, 'the child is dead after its loop ends').toBe(true);
   });
 
   it('G26 the symmetric hand-over: gr1 passes to gr2, gr2 hands back, gr1 finishes to main', () => {
@@ -1211,10 +1463,14 @@ describe('delegation and hand-over', () => {
       printed.push(u);
       yield* gr1.switch(42);
     });
+    const name = labels(() => ({ main, gr1, gr2 }));
     expect(gr1.switch('hello', ' world'), 'gr1 finished; main gets its undefined result').toBeUndefined();
-    expect(printed).toEqual(['hello world', 42]);
+    expect(printed, 'what gr2 received when it started, then what gr1 received back from gr2').toEqual([
+      'hello world',
+      42,
+    ]);
     expect(gr1.dead, 'gr1 dead').toBe(true);
     expect(flags(gr2), 'gr2 stays suspended').toEqual(ALIVE);
-    expect(getcurrent()).toBe(main);
+    expect(name(getcurrent()), 'getcurrent() at the end').toBe('main');
   });
 });

@@ -17,11 +17,14 @@ export const check: Command = {
   args: '[ID]',
   summary: 'run the hidden tests of an exercise (the current one by default) against your file',
   example: 'npx learn-io check coroutine-switcher',
-  flags: { json: { type: 'boolean', description: 'print the result as JSON (exit code as usual)' } },
+  flags: {
+    json: { type: 'boolean', description: 'print the result as JSON (exit code as usual)' },
+    all: { type: 'boolean', description: 'show every failing test (by default the first 10)' },
+  },
   async run(ctx, args, flags) {
     const ws = requireWorkspace(ctx.cwd);
     const step = currentExercise(readProgress(ws.progressFile), args[0]);
-    const result = await checkOnce(ctx, ws, step, { json: flags.json === true });
+    const result = await checkOnce(ctx, ws, step, { json: flags.json === true, all: flags.all === true });
     return result.status === 'pass' ? 0 : result.status === 'fail' ? 1 : 2;
   },
 };
@@ -31,7 +34,7 @@ async function checkOnce(
   ctx: Context,
   ws: Workspace,
   step: ExerciseStep,
-  { json, failuresOnly = false }: { json: boolean; failuresOnly?: boolean },
+  { json, failuresOnly = false, all = false }: { json: boolean; failuresOnly?: boolean; all?: boolean },
 ): Promise<SuiteResult> {
   const dir = workspaceExerciseDir(ws.root, step);
   const missing = step.files.map((f) => path.join(dir, f)).filter((f) => !fs.existsSync(f));
@@ -64,11 +67,8 @@ async function checkOnce(
   }
 
   if (!json) ctx.print(`${kleur.bold(`Checking ${step.id}`)} ${kleur.dim(`(${step.files.map((f) => shown(ctx, path.join(dir, f))).join(', ')})`)}\n`);
-  const seen = new Set<string>();
-  const show = (test: TestResult) => {
-    if (!(failuresOnly && test.status === 'pass')) ctx.print(testLine(ctx, test, seen));
-  };
-  const result = await runSuite({ step, targetDir: dir, onTest: json ? undefined : show });
+  const report = new Report(ctx, { failuresOnly, maxFailures: all ? Infinity : failuresOnly ? 3 : 10 });
+  const result = await runSuite({ step, targetDir: dir, onTest: json ? undefined : (test) => report.test(test) });
   const progress = updateStep(ws.progressFile, step.id, (record) => {
     record.checks = (record.checks ?? 0) + 1;
     record.lastCheck = { at: new Date().toISOString(), passed: result.passed, total: result.total };
@@ -79,7 +79,8 @@ async function checkOnce(
     return result;
   }
   // Load failures come before any test ran, so onTest never printed them.
-  for (const test of result.tests) if (test.id.startsWith('load') || test.id.startsWith('unhandled')) ctx.print(testLine(ctx, test, seen));
+  for (const test of result.tests) if (test.id === 'load') report.test(test);
+  report.end();
   printSummary(ctx, step, result);
   if (result.status === 'pass') ctx.print(afterwards(progress));
   return result;
@@ -88,8 +89,8 @@ async function checkOnce(
 function print(ctx: Context, step: ExerciseStep, result: SuiteResult, json: boolean): void {
   if (json) ctx.print(JSON.stringify(result, null, 2));
   else {
-    const seen = new Set<string>();
-    for (const test of result.tests) ctx.print(testLine(ctx, test, seen));
+    const report = new Report(ctx, { failuresOnly: false, maxFailures: Infinity });
+    for (const test of result.tests) report.test(test);
     printSummary(ctx, step, result);
   }
 }
@@ -102,35 +103,70 @@ const marks: Record<TestResult['status'], [string, (s: string) => string]> = {
 };
 
 /**
- * One line per test; for a failure, what was expected, what came back, and where. A failure that is
- * the same as one already shown (a stub fails every test alike) is named but not repeated.
+ * Prints verdicts as they come: every test (or only failures), a failure in full the first time its
+ * error is seen, and at most `maxFailures` failures, so the first one stays in view.
+ */
+class Report {
+  #seen = new Set<string>();
+  #failures = 0;
+  constructor(
+    private readonly ctx: Context,
+    private readonly options: { failuresOnly: boolean; maxFailures: number },
+  ) {}
+
+  test(test: TestResult): void {
+    if (test.status === 'pass') {
+      if (!this.options.failuresOnly) this.ctx.print(testLine(this.ctx, test, this.#seen));
+      return;
+    }
+    if (++this.#failures <= this.options.maxFailures) this.ctx.print(testLine(this.ctx, test, this.#seen));
+  }
+
+  end(): void {
+    const hidden = this.#failures - this.options.maxFailures;
+    if (hidden > 0) this.ctx.print(kleur.dim(`  … and ${hidden} more failing test${hidden > 1 ? 's' : ''}: \`npx learn-io check --all\` lists every one.`));
+  }
+}
+
+/** Learner text made safe for a terminal: control characters (an ESC byte, say) shown, not obeyed. */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/**
+ * One line per test; for a failure, what was expected, what came back, and where. A failure whose
+ * error was already shown (a stub fails every test alike) is named but not repeated.
  */
 export function testLine(ctx: Context, test: TestResult, seen: Set<string> = new Set()): string {
   const [mark, paint] = marks[test.status];
   const lines = [`  ${paint(mark)} ${test.name}${test.status === 'pass' ? kleur.dim(` (${Math.round(test.durationMs)} ms)`) : ''}`];
   if (test.status === 'pass') return lines[0]!;
-  const key = `${test.status}|${test.message?.replace(/\d+ ms/g, 'N ms')}|${test.location?.file}:${test.location?.line}`;
+  // The same error from another line of the suite is still the same error; in the learner's own
+  // file, the line is part of what the error is.
+  const inLearnerFile = test.location && !test.location.file.includes(`${path.sep}grader${path.sep}`);
+  const key = `${test.status}|${test.message?.replace(/\d+ ms/g, 'N ms')}|${inLearnerFile ? `${test.location!.file}:${test.location!.line}` : ''}`;
   if (seen.has(key) && test.expected === undefined && test.output.length === 0) {
     return `${lines[0]}  ${kleur.dim('(the same error as an earlier test)')}`;
   }
   seen.add(key);
   const indent = (text: string) => text.split('\n').map((l) => `      ${l}`).join('\n');
   if (test.status === 'timeout') lines.push(indent(kleur.yellow(test.message?.startsWith('not run') ? test.message : `timed out: ${test.message ?? ''}`)));
-  else if (test.message) lines.push(indent(test.message.split('\n').slice(0, 12).join('\n')));
+  else if (test.message) lines.push(indent(printable(test.message.split('\n').slice(0, 12).join('\n'))));
   if (test.expected !== undefined && test.actual !== undefined) {
-    lines.push(indent(`${kleur.green('expected:')} ${test.expected.split('\n').join('\n          ')}`));
-    lines.push(indent(`${kleur.red('received:')} ${test.actual.split('\n').join('\n          ')}`));
+    lines.push(indent(`${kleur.green('expected:')} ${printable(test.expected).split('\n').join('\n          ')}`));
+    lines.push(indent(`${kleur.red('received:')} ${printable(test.actual).split('\n').join('\n          ')}`));
   }
   if (test.location) {
     lines.push(indent(kleur.dim(`at ${shown(ctx, test.location.file)}:${test.location.line}:${test.location.column}`)));
     const source = sourceLine(test.location.file, test.location.line);
     if (source !== undefined && !test.location.file.includes(`${path.sep}grader${path.sep}suites${path.sep}`)) {
-      lines.push(indent(kleur.dim(`${test.location.line} | `) + source.trim()));
+      lines.push(indent(kleur.dim(`${test.location.line} | `) + printable(source.trim()).slice(0, 200)));
     }
   }
   if (test.output.length > 0) {
     lines.push(indent(kleur.dim('your code printed:')));
-    for (const line of test.output.slice(0, 20)) lines.push(indent(kleur.dim(`│ ${line}`)));
+    for (const line of test.output.slice(0, 20)) lines.push(indent(kleur.dim(`│ ${printable(line).slice(0, 200)}`)));
     if (test.output.length > 20) lines.push(indent(kleur.dim(`│ … ${test.output.length - 20} more lines`)));
   }
   return lines.join('\n');
@@ -147,16 +183,23 @@ function sourceLine(file: string, line: number): string | undefined {
 function printSummary(ctx: Context, step: ExerciseStep, result: SuiteResult): void {
   if (result.unhandled.length > 0) {
     ctx.print();
-    ctx.print(kleur.red().bold('Errors in your code outside any test (each one fails the check):'));
+    ctx.print(kleur.red().bold('Errors in your code outside any test (each kind fails the check):'));
+    const counts = new Map<string, number>();
     for (const e of result.unhandled) {
-      ctx.print(`  ${kleur.red('✗')} ${e.message.split('\n')[0]}`);
-      if (e.location) ctx.print(kleur.dim(`      at ${shown(ctx, e.location.file)}:${e.location.line}:${e.location.column}`));
+      const where = e.location ? `\n      at ${shown(ctx, e.location.file)}:${e.location.line}:${e.location.column}` : '';
+      const key = `${printable(e.message.split('\n')[0] ?? '')}${kleur.dim(where)}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
     }
+    for (const [text, n] of counts) ctx.print(`  ${kleur.red('✗')} ${text}${n > 1 ? kleur.dim(` (${n} times)`) : ''}`);
   }
   if (result.output.length > 0) {
     ctx.print();
     ctx.print(kleur.bold('Output of your code outside any test:'));
-    for (const line of result.output.slice(0, 40)) ctx.print(kleur.dim(`  │ ${line}`));
+    const shownLines = 40;
+    for (const line of result.output.slice(0, shownLines)) ctx.print(kleur.dim(`  │ ${printable(line).slice(0, 200)}`));
+    const cut = /^\[(\d+) more lines of output were cut\]$/.exec(result.output.at(-1) ?? '');
+    const notShown = result.output.length - shownLines - (cut ? 1 : 0) + (cut ? Number(cut[1]) : 0);
+    if (notShown > 0) ctx.print(kleur.dim(`  │ … and ${notShown} more lines`));
   }
   ctx.print();
   const seconds = (result.durationMs / 1000).toFixed(1);
@@ -167,15 +210,18 @@ function printSummary(ctx: Context, step: ExerciseStep, result: SuiteResult): vo
     return;
   }
   const loadOnly = result.tests.length > 0 && result.tests.every((t) => t.id.startsWith('load'));
-  const tally = loadOnly
-    ? `Your file could not be loaded, so no test ran (0/${step.points} points).`
-    : `${result.passed} of ${result.total} tests passed (${result.points}/${step.points} points) in ${seconds} s.`;
+  const points = `(${result.points}/${step.points} points)`;
   if (result.status === 'pass') {
-    ctx.print(kleur.green().bold(`${tally} ${step.id} is done.`));
+    ctx.print(kleur.green().bold(`${result.passed} of ${result.total} tests passed ${points} in ${seconds} s. ${step.id} is done.`));
+  } else if (loadOnly) {
+    ctx.print(kleur.red(`Your file could not be loaded, so no test ran (0/${step.points} points).`));
+  } else if (result.passed === result.total) {
+    ctx.print(kleur.yellow(`All ${result.total} tests passed ${points}, but your code raised errors outside any test (above): fix them to finish ${step.id}.`));
+    return;
   } else {
-    ctx.print(kleur.red(tally));
-    ctx.print(`Start with the first failure above. Stuck? ${kleur.cyan(`npx learn-io hint ${step.id}`)}`);
+    ctx.print(kleur.red(`${result.passed} of ${result.total} tests passed ${points} in ${seconds} s.`));
   }
+  if (result.status !== 'pass') ctx.print(`Start with the first failure above. Stuck? ${kleur.cyan(`npx learn-io hint ${step.id}`)}`);
 }
 
 export const watch: Command = {

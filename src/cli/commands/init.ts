@@ -25,7 +25,8 @@ export const init: Command = {
       );
     }
     const result = createWorkspace(root, { force: flags.force === true });
-    ctx.print(`Made a learn-io workspace in ${kleur.bold(shown(ctx, root))} (${result.written.length} files written).`);
+    const files = `${result.written.length} file${result.written.length === 1 ? '' : 's'} written`;
+    ctx.print(`${result.backups.length > 0 || result.kept.length > 0 ? 'Updated the' : 'Made a'} learn-io workspace in ${kleur.bold(shown(ctx, root))} (${files}).`);
     for (const backup of result.backups) ctx.print(`Your earlier version is saved as ${shown(ctx, backup)}`);
     ctx.print();
     ctx.print(`Next: ${kleur.cyan(`cd ${quoted(shown(ctx, root))} && npm install && npx learn-io next`)}`);

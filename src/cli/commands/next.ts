@@ -59,7 +59,7 @@ async function showLesson(ctx: Context, ws: Workspace, step: LessonStep): Promis
   await page(ctx, render(ctx, body));
   let quiz: QuizRecord | undefined;
   if (questions.length > 0) {
-    if (ctx.interactive) quiz = await askQuiz(ctx, questions);
+    if (ctx.interactive) quiz = await askQuiz(ctx, step, questions);
     else ctx.print(kleur.dim(`(This lesson ends with a ${questions.length}-question quiz: run \`npx learn-io read ${step.id}\` in a terminal to take it.)`));
   }
   const progress = updateStep(ws.progressFile, step.id, (record) => {
@@ -75,13 +75,13 @@ async function showLesson(ctx: Context, ws: Workspace, step: LessonStep): Promis
 async function offerQuiz(ctx: Context, ws: Workspace | null, step: LessonStep, questions: QuizQuestion[]): Promise<void> {
   if (!ctx.interactive || !ws || questions.length === 0) return;
   if (readProgress(ws.progressFile).steps[step.id]?.quiz) return;
-  const quiz = await askQuiz(ctx, questions);
+  const quiz = await askQuiz(ctx, step, questions);
   updateStep(ws.progressFile, step.id, (record) => {
     record.quiz = quiz;
   });
 }
 
-async function askQuiz(ctx: Context, questions: QuizQuestion[]): Promise<QuizRecord> {
+async function askQuiz(ctx: Context, step: LessonStep, questions: QuizQuestion[]): Promise<QuizRecord> {
   const { select } = await import('@inquirer/prompts');
   ctx.print();
   ctx.print(kleur.bold(`Quiz: ${questions.length} question${questions.length > 1 ? 's' : ''}`));
@@ -101,7 +101,7 @@ async function askQuiz(ctx: Context, questions: QuizQuestion[]): Promise<QuizRec
     ctx.print(right ? kleur.green('  Right.') : `${kleur.yellow('  Not quite.')} The answer: ${answer}`);
     if (q.explanation) ctx.print(indent(renderMarkdown(q.explanation, { width: ctx.width - 2, color: ctx.color }), '  '));
   }
-  ctx.print(`${correct} of ${questions.length} right.`);
+  ctx.print(`${correct} of ${questions.length} right.${correct < questions.length ? ` \`npx learn-io read ${step.id}\` shows the lesson again.` : ''}`);
   return { answers, correct, total: questions.length, at: new Date().toISOString() };
 }
 

@@ -24,7 +24,7 @@ export const run: Command = {
         for (const demo of step.demos) ctx.print(`  ${kleur.cyan(demo.id.padEnd(width))}  ${demo.title}`);
       }
       ctx.print(kleur.dim('\nRun one with `npx learn-io run DEMO`.'));
-      return args[0] || flags.list ? 0 : 1;
+      return flags.list ? 0 : 2; // without --list, a missing DEMO is a usage error
     }
     const found = findDemo(args[0]);
     if (!found || !fs.existsSync(demoPath(args[0]))) {
