@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import kleur from 'kleur';
 import { workspaceExerciseDir, type ExerciseStep } from '../../catalog.ts';
+import { visibleWidth } from '../../render/markdown.ts';
 import { ToolError } from '../../errors.ts';
 import type { SuiteResult, TestResult } from '../../grader/model.ts';
 import { runSuite } from '../../grader/run-suite.ts';
@@ -128,6 +129,20 @@ class Report {
   }
 }
 
+/** Plain text wrapped at spaces to `width` columns; lines after the first start with `indent`. */
+function wrapWords(text: string, width: number, indent: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && visibleWidth(line) + 1 + visibleWidth(word) > width - (lines.length > 0 ? indent.length : 0)) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  lines.push(line);
+  return lines.join(`\n${indent}`);
+}
+
 /** Learner text made safe for a terminal: control characters (an ESC byte, say) shown, not obeyed. */
 function printable(text: string): string {
   // eslint-disable-next-line no-control-regex
@@ -140,14 +155,15 @@ function printable(text: string): string {
  */
 export function testLine(ctx: Context, test: TestResult, seen: Set<string> = new Set()): string {
   const [mark, paint] = marks[test.status];
-  const lines = [`  ${paint(mark)} ${test.name}${test.status === 'pass' ? kleur.dim(` (${Math.round(test.durationMs)} ms)`) : ''}`];
+  const head = (note: string) => `  ${paint(mark)} ${wrapWords(`${test.name}${note}`, ctx.width - 4, '    ')}`;
+  const lines = [head(test.status === 'pass' ? ` (${Math.round(test.durationMs)} ms)` : '')];
   if (test.status === 'pass') return lines[0]!;
   // The same error from another line of the suite is still the same error; in the learner's own
   // file, the line is part of what the error is.
   const inLearnerFile = test.location && !test.location.file.includes(`${path.sep}grader${path.sep}`);
   const key = `${test.status}|${test.message?.replace(/\d+ ms/g, 'N ms')}|${inLearnerFile ? `${test.location!.file}:${test.location!.line}` : ''}`;
   if (seen.has(key) && test.expected === undefined && test.output.length === 0) {
-    return `${lines[0]}  ${kleur.dim('(the same error as an earlier test)')}`;
+    return head('  (the same error as an earlier test)');
   }
   seen.add(key);
   const indent = (text: string) => text.split('\n').map((l) => `      ${l}`).join('\n');
