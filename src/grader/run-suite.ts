@@ -26,6 +26,8 @@ export interface RunSuiteOptions {
   loadTimeoutMs?: number;
   /** Another suite folder than the step's own (the grader's own tests use this). */
   suiteDir?: string;
+  /** Cancels the run: its processes are ended and runSuite rejects with the signal's reason. */
+  signal?: AbortSignal;
   /** When the run fails as the grader's fault, re-run on the reference to tell (default true). */
   verifyGrader?: boolean;
   /** Called as each test finishes, in the suite's order, for live output. */
@@ -64,7 +66,8 @@ type Outcome = Ending & {
  * Grades `options.targetDir` with the step's hidden suite. Resolves with every test's verdict (a
  * learner's failure, a hang, a crash of their code are all verdicts); a fault of the grader itself
  * comes back as status 'error' with `error` set, never as a learner's zero. Does not throw for
- * anything the learner's code does. Takes about 0.7 s for a suite that passes on this machine.
+ * anything the learner's code does; rejects only when `signal` cancels it. Takes about 0.7 s for a
+ * suite that passes on this machine.
  */
 export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
   const { step, onTest } = options;
@@ -141,7 +144,9 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
         }
       },
       output,
+      options.signal,
     );
+    options.signal?.throwIfAborted();
 
     // A test whose run ended without a verdict: stuck in a loop (we stopped it), or its process
     // died under it (process.exit, abort, a signal from the learner's code).
@@ -335,6 +340,7 @@ function runOnce(
   limitsMs: { test: number; load: number },
   onEvent: (event: RunnerEvent) => void,
   output: OutputLog,
+  signal: AbortSignal | undefined,
 ): Promise<Outcome> {
   return new Promise((resolve) => {
     // grader/setup.ts writes a line here as each test starts, and when the learner's files fail to
@@ -433,6 +439,7 @@ function runOnce(
       }
     };
     const poller = setInterval(readMarkers, 25);
+    signal?.addEventListener('abort', () => finish({ kind: 'crashed', detail: 'cancelled' }), { once: true });
 
     createInterface({ input: child.stdio[3] as NodeJS.ReadableStream }).on('line', (line) => {
       if (settled) return;

@@ -35,7 +35,12 @@ async function checkOnce(
   ctx: Context,
   ws: Workspace,
   step: ExerciseStep,
-  { json, failuresOnly = false, all = false }: { json: boolean; failuresOnly?: boolean; all?: boolean },
+  {
+    json,
+    failuresOnly = false,
+    all = false,
+    signal,
+  }: { json: boolean; failuresOnly?: boolean; all?: boolean; signal?: AbortSignal },
 ): Promise<SuiteResult> {
   const dir = workspaceExerciseDir(ws.root, step);
   const missing = step.files.map((f) => path.join(dir, f)).filter((f) => !fs.existsSync(f));
@@ -69,7 +74,7 @@ async function checkOnce(
 
   if (!json) ctx.print(`${kleur.bold(`Checking ${step.id}`)} ${kleur.dim(`(${step.files.map((f) => shown(ctx, path.join(dir, f))).join(', ')})`)}\n`);
   const report = new Report(ctx, { failuresOnly, maxFailures: all ? Infinity : failuresOnly ? 3 : 10 });
-  const result = await runSuite({ step, targetDir: dir, onTest: json ? undefined : (test) => report.test(test) });
+  const result = await runSuite({ step, targetDir: dir, onTest: json ? undefined : (test) => report.test(test), ...(signal ? { signal } : {}) });
   const progress = updateStep(ws.progressFile, step.id, (record) => {
     record.checks = (record.checks ?? 0) + 1;
     record.lastCheck = { at: new Date().toISOString(), passed: result.passed, total: result.total };
@@ -257,29 +262,32 @@ export const watch: Command = {
       files.map((f) => (fs.existsSync(f) ? createHash('sha1').update(fs.readFileSync(f)).digest('hex') : '-')).join(':');
 
     let last = '';
-    let running = false;
+    let running: AbortController | undefined;
     let again = false;
     let timer: NodeJS.Timeout | undefined;
     const runCheck = async () => {
       if (running) {
+        // A save during a check makes that check stale: stop it and start over.
         again = true;
+        running.abort();
         return;
       }
-      running = true;
       do {
         again = false;
+        running = new AbortController();
         last = fingerprint();
         if (ctx.interactive) ctx.out.write('\x1b[2J\x1b[H'); // a fresh screen per run, as test watchers do
         try {
           // Only failures, so that the first one is on screen in a short terminal.
-          await checkOnce(ctx, ws, step, { json: false, failuresOnly: true });
+          await checkOnce(ctx, ws, step, { json: false, failuresOnly: true, signal: running.signal });
         } catch (error) {
+          if (running.signal.aborted) continue;
           if (!(error instanceof ToolError)) throw error;
           ctx.print(`${kleur.red('error')} ${error.message}${error.fix ? `\n${error.fix}` : ''}`);
         }
         ctx.print(kleur.dim(`\nWatching ${files.map((f) => shown(ctx, f)).join(', ')}. Save to re-check; Ctrl-C to stop.`));
       } while (again || fingerprint() !== last);
-      running = false;
+      running = undefined;
     };
     // Saves come as bursts of events (editors write, rename, chmod): wait until they settle.
     const changed = () => {
