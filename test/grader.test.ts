@@ -77,6 +77,7 @@ describe('runSuite', () => {
       'passes after the others': 'pass',
     });
     expect(result.tests[2]!.message).toMatch(/did not finish within 1000 ms/);
+    expect(result.tests[2]!.output, 'what the stuck test printed before it got stuck').toEqual(['about to spin']);
     expect(result.status).toBe('fail');
     expect(processesMentioning(targetDir)).toEqual([]);
   });

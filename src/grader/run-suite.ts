@@ -58,6 +58,8 @@ type Ending =
 type Outcome = Ending & {
   /** Tests that started in this run, in order (from grader/setup.ts's markers). */
   started: string[];
+  /** The first console lines of each test, as written by grader/setup.ts, by test id. */
+  earlyLogs: Record<string, string[]>;
   /** grader/setup.ts could not import the learner's files. */
   loadFailed: boolean;
 };
@@ -160,7 +162,8 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
             ? `did not finish within ${testTimeoutMs} ms: it was stopped after ${Math.round(outcome.afterMs)} ms (a loop that never yields?)`
             : 'the test process ended while this test ran: does your code call process.exit(), abort, or kill its own process?',
         ...(outcome.kind === 'hung' ? { durationMs: outcome.afterMs } : {}),
-        output: output.take(lost),
+        // Vitest's copy of its output died in the worker's batch; the markers kept the first lines.
+        output: [output.take(lost), outcome.earlyLogs[lost] ?? []].reduce((a, b) => (a.length >= b.length ? a : b)),
       });
       runErrors.length = 0; // the worker's death is explained by that test
     }
@@ -373,6 +376,7 @@ function runOnce(
     let timer: NodeJS.Timeout | undefined;
     let readOffset = 0;
     const started: string[] = [];
+    const earlyLogs: Record<string, string[]> = {};
     let loadFailed = false;
 
     const finish = (outcome: Ending) => {
@@ -385,7 +389,7 @@ function runOnce(
         fs.rmSync(scratch, { recursive: true, force: true });
         // Only now: a Ctrl-C during the clean-up above must still clean up.
         process.off('SIGINT', onSignal).off('SIGTERM', onSignal).off('SIGHUP', onSignal);
-        resolve({ ...outcome, started, loadFailed });
+        resolve({ ...outcome, started, earlyLogs, loadFailed });
       });
     };
     const limits = {
@@ -436,6 +440,14 @@ function runOnce(
           currentTest = line.slice(6);
           if (!settled) enter('test');
         } else if (line === 'load-error') loadFailed = true;
+        else if (line.startsWith('log ')) {
+          const [, id, json] = /^log (\S+) (.*)$/.exec(line) ?? [];
+          try {
+            if (id) (earlyLogs[id] ??= []).push(String(JSON.parse(json!)));
+          } catch {
+            // a torn or forged line: it only ever fed a display
+          }
+        }
       }
     };
     const poller = setInterval(readMarkers, 25);
