@@ -46,12 +46,18 @@ export function parse(command: Command, argv: string[]) {
   const options = Object.fromEntries(
     Object.entries(all).map(([name, flag]) => [name, { type: flag.type, ...(flag.short ? { short: flag.short } : {}) }]),
   );
+  let parsed;
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    return { values: values as Record<string, string | boolean | undefined>, positionals };
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new ToolError('USAGE', (error as Error).message, `See \`learn-io ${command.name} --help\`.`);
   }
+  // `args` says what is required: a bare name (ID) must be given; [ID] may be left out.
+  const required = command.args.split(' ').filter((a) => /^[A-Z]/.test(a));
+  if (!parsed.values.help && parsed.positionals.length < required.length) {
+    throw new ToolError('USAGE', `\`learn-io ${command.name}\` needs ${required.join(' ')}.`, 'See `learn-io list` for the ids.');
+  }
+  return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
 }
 
 export function commandHelp(command: Command): string {

@@ -54,9 +54,8 @@ export const reset: Command = {
   example: 'npx learn-io reset coroutine-switcher',
   flags: {},
   async run(ctx, args) {
-    if (!args[0]) throw new ToolError('USAGE', 'Which exercise? `learn-io reset ID`.');
     const ws = requireWorkspace(ctx.cwd);
-    const step = requireExercise(args[0]);
+    const step = requireExercise(args[0]!);
     const dir = workspaceExerciseDir(ws.root, step);
     for (const file of step.files) {
       const mine = path.join(dir, file);
@@ -83,8 +82,7 @@ export const solution: Command = {
   example: 'npx learn-io solution coroutine-switcher',
   flags: { force: { type: 'boolean', description: 'show it although the exercise has not passed yet' } },
   async run(ctx, args, flags) {
-    if (!args[0]) throw new ToolError('USAGE', 'Which exercise? `learn-io solution ID`.');
-    const step = requireExercise(args[0]);
+    const step = requireExercise(args[0]!);
     if (!flags.force) {
       const ws = requireWorkspace(ctx.cwd);
       if (!readProgress(ws.progressFile).steps[step.id]?.done) {

@@ -186,9 +186,7 @@ export const read: Command = {
   example: 'npx learn-io read coroutines',
   flags: {},
   async run(ctx, args) {
-    const id = args[0];
-    if (!id) throw new ToolError('USAGE', 'Which step? `learn-io read ID`.', 'See `learn-io list` for the ids.');
-    const step = requireStep(id);
+    const step = requireStep(args[0]!);
     const file = step.kind === 'lesson' ? stepPaths(step).lesson : stepPaths(step).task;
     const { body, questions } = extractQuiz(fs.readFileSync(file, 'utf8'));
     await page(ctx, render(ctx, body));

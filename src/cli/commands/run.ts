@@ -11,7 +11,7 @@ const DEMO_LIMIT_MS = 120_000;
 
 export const run: Command = {
   name: 'run',
-  args: 'DEMO',
+  args: '[DEMO]',
   summary: "run a lesson's demo (real system calls, real timings); --list shows them",
   example: 'npx learn-io run interleave',
   flags: { list: { type: 'boolean', description: 'list the demos, lesson by lesson' } },
