@@ -219,7 +219,9 @@ function workspaceTsconfig(root: string): string {
       noEmit: true,
       strict: true,
       skipLibCheck: true,
-      paths: { 'learn-io/*': [`${rel(path.join(packageRoot, 'src'))}/*`] },
+      // `import ... from 'learn-io/sys'` in an exercise: the runtime library's source, for its types.
+      paths: Object.fromEntries(['learn-io', 'learn-io/sys'].map((name) => [name, [rel(path.join(packageRoot, 'src', 'sys', 'index.ts'))]])),
+
     },
     include: ['exercises'],
   };
