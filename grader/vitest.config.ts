@@ -33,6 +33,8 @@ export default defineConfig({
   plugins: [noSolutions],
   resolve: {
     alias: [
+      // The runtime library, however the graded file spells it (see grader/harness/hooks.mjs for servers).
+      { find: /^learn-io(\/sys)?$/, replacement: path.join(root, 'src', 'sys', 'index.ts') },
       {
         find: /^@learn-io\/target\/([^/]+)\//,
         replacement: target ? `${path.resolve(target)}/` : `${path.join(root, 'solutions')}/$1/`,

@@ -43,6 +43,11 @@ export interface ExerciseStep extends StepBase {
   suiteTimeoutMs: number;
   /** Graded hints, from a nudge to nearly the answer; `learn-io hint` shows one more each time. */
   hints: string[];
+  /**
+   * A server exercise: the hidden suite starts the learner's module as a process of its own through
+   * the socket harness (grader/harness), so the test worker does not import it.
+   */
+  server?: true;
   /** A bonus part: optional for completing the course. */
   bonus?: true;
 }
@@ -140,26 +145,54 @@ export const course: readonly Step[] = [
     kind: 'exercise',
     title: 'An upper-case echo server over select()',
     summary: 'non-blocking sockets, read and write lists, per-client output buffers',
-    coming: true,
     files: ['server.ts'],
+    server: true,
     points: 100,
-    testTimeoutMs: 10_000,
+    testTimeoutMs: 15_000,
     suiteTimeoutMs: 180_000,
-    hints: [],
+    hints: [
+      'Start from the loop\'s shape: build both lists, call select(readers, writers, [], null), then handle what ' +
+        'came back: the listener first (accept), then readable clients, then writable ones. Rebuild the lists on ' +
+        'every turn from your own per-client state; select() gives back only what is ready now.',
+      'The listener is non-blocking, so accept() in a loop until it throws BlockingIOError: several clients can ' +
+        'be waiting behind one readiness. Make each new socket non-blocking too. If its fileno() is >= FD_SETSIZE, ' +
+        'select() cannot watch it: close it at once (that is the server\'s cap), do not let select throw.',
+      'recv() returning an empty Buffer means the client has finished sending (it may still be reading!): ' +
+        'stop reading from it, send what you still owe, then close. Any OSError from recv or send (ECONNRESET, ' +
+        'EPIPE) ends that one client: close it and forget it, so it leaves both lists.',
+      'Never call sendall() on a non-blocking socket: send() takes what fits and returns a count. Keep the rest ' +
+        'in the client\'s queue and put the client in the write list only while the queue is not empty; an ' +
+        'always-writable socket in the write list makes select() return at once, forever (a spin).',
+      'A client that sends without reading would make your queue grow without end. Leave it out of the read list ' +
+        'while its backlog is at or over MAX_BACKLOG; the kernel then makes the sender wait. Put it back once ' +
+        'the backlog drains.',
+    ],
   },
   {
     id: 'epoll-server',
     kind: 'exercise',
     title: 'Bonus: the same server over edge-triggered epoll',
     summary: 'epoll_ctl once, epoll_wait many; read until EAGAIN in edge mode',
-    coming: true,
     bonus: true,
     platforms: ['linux'],
     files: ['server.ts'],
+    server: true,
     points: 50,
-    testTimeoutMs: 10_000,
-    suiteTimeoutMs: 180_000,
-    hints: [],
+    testTimeoutMs: 15_000,
+    suiteTimeoutMs: 240_000,
+    hints: [
+      'Register each client once, right after accept(), for EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, and keep a ' +
+        'Map from descriptor to your client state: epoll hands back descriptors (the data slot), not objects.',
+      'Edge-triggered means "became ready", not "is ready". On an event, read until recv() throws ' +
+        'BlockingIOError and send until send() does (or nothing is owed). Stop earlier and the bytes left in ' +
+        'the kernel are never announced again: that connection stalls.',
+      'The listener is an edge too: accept() in a loop until BlockingIOError, or clients that arrived together ' +
+        'wait forever.',
+      'When a client is owed MAX_BACKLOG bytes you stop reading it. Once sending drains the backlog, read it ' +
+        'again yourself: the bytes already waiting will not produce a new edge.',
+      'Unregister a client (EPOLL_CTL_DEL) before you close it, and drop it from your Map, so that its descriptor ' +
+        'number can be reused by the next accept() without mixing two clients up.',
+    ],
   },
   {
     id: 'threads',

@@ -17,6 +17,8 @@ const exercises = course.filter((s): s is ExerciseStep => s.kind === 'exercise' 
 function wrongImplementation(step: ExerciseStep, patch: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `learn-io-wrong-${step.id}-`));
   fs.cpSync(stepPaths(step).referenceDir, dir, { recursive: true });
+  // A server runs as a process of its own, and outside a package Node would take server.ts for CommonJS.
+  fs.writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
   execFileSync('git', ['apply', '--whitespace=nowarn', patch], {
     cwd: dir,
     env: { ...process.env, GIT_CEILING_DIRECTORIES: path.dirname(dir) },

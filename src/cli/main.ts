@@ -8,8 +8,9 @@ import { init } from './commands/init.ts';
 import { list, next, read } from './commands/next.ts';
 import { review } from './commands/review.ts';
 import { run } from './commands/run.ts';
+import { serve } from './commands/serve.ts';
 
-export const commands: Command[] = [init, next, list, read, run, check, watch, hint, reset, solution, review];
+export const commands: Command[] = [init, next, list, read, run, check, watch, serve, hint, reset, solution, review];
 
 function makeContext(argv: string[]): Context {
   const out = process.stdout;

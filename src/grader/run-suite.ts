@@ -115,7 +115,8 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
         packageRoot,
         suiteDir,
         targetDir,
-        targetFiles: step.files.map((f) => path.join(targetDir, f)),
+        // A server's files run in a process of their own (grader/harness); the worker must not import them.
+        targetFiles: step.server ? [] : step.files.map((f) => path.join(targetDir, f)),
         testTimeoutMs,
         ...(onlyIds ? { onlyIds } : {}),
       },

@@ -1,0 +1,82 @@
+// @ts-check
+// The runner of a learner's server: `node serve.mjs MODULE` imports MODULE and calls its `main` with
+// { host, port, ready }. The server calls ready(address) once it listens; that becomes one JSON line
+// on descriptor 3 (the harness's channel, which the server's own output cannot reach), then the server
+// serves until it is signalled. Plain JavaScript, so that nothing but the learner's file needs tsx.
+//
+// Environment: LEARN_IO_SERVE_HOST (127.0.0.1), LEARN_IO_SERVE_PORT (0), LEARN_IO_SERVE_NOFILE
+// (raise the soft open-file limit to this, within the hard limit), LEARN_IO_ALLOW_SOLUTIONS=1 when the
+// module is a reference solution.
+import fs from 'node:fs';
+import { register } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { register as registerTsx } from 'tsx/esm/api';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const file = process.argv[2];
+const CHANNEL = 3;
+
+/** @param {object} message */
+function report(message) {
+  try {
+    fs.writeSync(CHANNEL, `${JSON.stringify(message)}\n`);
+  } catch {
+    // no harness listening (run by hand): nothing to tell
+  }
+}
+
+if (!file) {
+  console.error('usage: node serve.mjs MODULE');
+  process.exit(2);
+}
+
+registerTsx();
+register(pathToFileURL(path.join(root, 'grader', 'harness', 'hooks.mjs')), {
+  data: {
+    sys: pathToFileURL(path.join(root, 'src', 'sys', 'index.ts')).href,
+    solutions: pathToFileURL(path.join(root, 'solutions')).href + '/',
+    allowSolutions: process.env.LEARN_IO_ALLOW_SOLUTIONS === '1',
+  },
+});
+
+// An error thrown later, from a callback, ends the server the same way as one thrown by main().
+process.on('uncaughtException', (error) => crashed(error));
+process.on('unhandledRejection', (error) => crashed(error));
+
+/** @param {unknown} error */
+function crashed(error) {
+  report({ event: 'crashed', ready: readyOnce, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+  console.error(error);
+  process.exit(1);
+}
+
+const host = process.env.LEARN_IO_SERVE_HOST ?? '127.0.0.1';
+const port = Number(process.env.LEARN_IO_SERVE_PORT ?? 0);
+let readyOnce = false;
+
+try {
+  const sys = await import(pathToFileURL(path.join(root, 'src', 'sys', 'index.ts')).href);
+  const nofile = Number(process.env.LEARN_IO_SERVE_NOFILE ?? 0);
+  if (nofile > 0) sys.raiseOpenFileLimit(nofile);
+  const mod = await import(pathToFileURL(path.resolve(file)).href);
+  if (typeof mod.main !== 'function') {
+    throw new Error(`${path.basename(file)} has no exported function main({ host, port, ready }): keep the stub's export`);
+  }
+  /** @param {{ host: string, port: number } | string} address */
+  const ready = (address) => {
+    if (readyOnce) return;
+    readyOnce = true;
+    const bound = typeof address === 'object' && address !== null ? address : undefined;
+    if (!bound || typeof bound.port !== 'number' || bound.port <= 0) {
+      throw new Error(`ready() wants the address the server listens on (listener.getsockname()), got ${JSON.stringify(address)}`);
+    }
+    report({ event: 'ready', host: bound.host, port: bound.port });
+  };
+  await mod.main({ host, port, ready });
+  report({ event: 'returned', ready: readyOnce });
+  console.error(`main() returned${readyOnce ? '' : ' without calling ready()'}: a server's main should serve until it is stopped`);
+  process.exit(readyOnce ? 0 : 1);
+} catch (error) {
+  crashed(error);
+}
