@@ -1,6 +1,7 @@
 // Small helpers the lessons' demos share (lessons/demos/*.ts): numbers, tables, a peer process.
 // Demos stay readable top to bottom; whatever is not the point of a demo lives here.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 /** LEARN_IO_DEMO_QUICK=1 (set by the project's tests): demos shrink their sizes and repetitions. */
 export const quick = process.env.LEARN_IO_DEMO_QUICK === '1';
@@ -62,4 +63,168 @@ export function peer(source: string, args: readonly string[] = [], limitMs = 20_
 /** Sleeps the calling thread (not just this task) for `ms`: a real blocking wait, for demos that need one. */
 export function sleepThread(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * The context switches the kernel has counted for the calling thread (/proc/thread-self/status, Linux):
+ * `voluntary` when it gave up the CPU to wait (blocked in a system call, slept), `involuntary` when the
+ * scheduler preempted it. undefined where /proc is missing.
+ */
+export function contextSwitches(): { voluntary: number; involuntary: number } | undefined {
+  try {
+    const status = readFileSync('/proc/thread-self/status', 'utf8');
+    const voluntary = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1]);
+    const involuntary = Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1]);
+    return Number.isFinite(voluntary) && Number.isFinite(involuntary) ? { voluntary, involuntary } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * JavaScript source to paste into a `peer` program: defines `lookAt(pid)`, which reads the main thread
+ * of process `pid` from the outside, in /proc (Linux), and returns
+ *   { state: 'S', stateName: 'sleeping', syscall: 'recvfrom' | 'number 7' | 'none' | undefined,
+ *     wchan: 'wait_woken' | undefined, runNs: 123456 | undefined }
+ * or undefined where /proc is missing. `syscall` needs ptrace rights over the process and is
+ * undefined where they are refused; `runNs` is the CPU time the thread has run in all (schedstat):
+ * exact for a sleeping thread, a few ms stale for a running one.
+ */
+export const lookAtSource = `
+import { readFileSync as __read } from 'node:fs';
+const __STATES = { R: 'running', S: 'sleeping', D: 'sleeping, uninterruptible', T: 'stopped', t: 'stopped (traced)' };
+const __CALLS = {
+  x64: { 0: 'read', 7: 'poll', 23: 'select', 43: 'accept', 45: 'recvfrom', 202: 'futex', 232: 'epoll_wait', 270: 'pselect6', 271: 'ppoll', 281: 'epoll_pwait', 288: 'accept4' },
+  arm64: { 22: 'epoll_pwait', 63: 'read', 72: 'pselect6', 73: 'ppoll', 98: 'futex', 202: 'accept', 207: 'recvfrom', 242: 'accept4' },
+}[process.arch] ?? {};
+function lookAt(pid) {
+  const dir = '/proc/' + pid + '/task/' + pid + '/';
+  const get = (f) => { try { return __read(dir + f, 'utf8').trim(); } catch { return undefined; } };
+  const stat = get('stat');
+  if (stat === undefined) return undefined;
+  const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  const sc = get('syscall');
+  const nr = sc === undefined ? undefined : sc.split(' ')[0];
+  const syscall = nr === undefined ? undefined : nr === 'running' || nr === '-1' ? 'none' : (__CALLS[nr] ?? 'number ' + nr);
+  const w = get('wchan');
+  const run = get('schedstat');
+  return { state, stateName: __STATES[state] ?? '?', syscall, wchan: w && w !== '0' ? w : undefined, runNs: run === undefined ? undefined : Number(run.split(' ')[0]) };
+}
+`;
+
+/**
+ * Why `strace` cannot trace here, as a note for the learner (not Linux, not installed, ptrace refused),
+ * or undefined when it can.
+ */
+export function straceUnavailable(): string | undefined {
+  if (process.platform !== 'linux') {
+    return `strace is a Linux tool, and this is ${process.platform}.\n(On macOS, dtruss shows system calls, with SIP relaxed.)`;
+  }
+  const version = spawnSync('strace', ['-V'], { encoding: 'utf8', timeout: 5000 });
+  if (version.error) {
+    return 'strace is not installed. Install it (Debian, Ubuntu: sudo apt-get install strace;\n' + 'Fedora: sudo dnf install strace) and run this demo again.';
+  }
+  const trial = spawnSync('strace', ['-qq', '-e', 'trace=none', 'true'], { encoding: 'utf8', timeout: 5000 });
+  if (trial.status !== 0) {
+    const why = (trial.stderr ?? '').trim().split('\n')[0] ?? '';
+    return (
+      `strace is installed but cannot trace here:\n  ${why || `strace exited with status ${trial.status}`}\n` +
+      'ptrace is often refused inside containers: run the container with --cap-add=SYS_PTRACE,\n' +
+      'or check /proc/sys/kernel/yama/ptrace_scope on the host.'
+    );
+  }
+  return undefined;
+}
+
+/** The arguments that make Node run a TypeScript file as `learn-io run` does: ['--import', tsx, file]. */
+export function tsxArgs(file: string): string[] {
+  return ['--import', import.meta.resolve('tsx/esm'), file];
+}
+
+/** One system call from strace's output. */
+export interface StraceCall {
+  /** The thread that made it (strace -f prints "[pid N]"); undefined without -f. */
+  tid?: number;
+  name: string;
+  args: string;
+  /** The return value and what strace says about it: "3", "-1 EAGAIN (...)", "1 (in [5])". */
+  result: string;
+  /** Time spent in the call (strace -T), in seconds. */
+  seconds?: number;
+}
+
+/**
+ * Reads strace's output line by line (with -f, -T or neither) and returns whole calls: a call that
+ * strace split into "<unfinished ...>" and "<... name resumed>" (another thread ran meanwhile) comes
+ * back once, joined, when it ends. Lines that are not system calls (signals, exits) give undefined.
+ */
+export class StraceReader {
+  #pending = new Map<number, string>();
+
+  push(line: string): StraceCall | undefined {
+    let rest = line.trim();
+    let tid: number | undefined;
+    const pid = /^\[pid\s+(\d+)\]\s*/.exec(rest) ?? /^(\d+)\s+(?=[a-z_0-9]+\(|<\.\.\.)/.exec(rest);
+    if (pid) {
+      tid = Number(pid[1]);
+      rest = rest.slice(pid[0].length);
+    }
+    const key = tid ?? 0;
+    if (rest.endsWith('<unfinished ...>')) {
+      this.#pending.set(key, rest.slice(0, -'<unfinished ...>'.length).replace(/ $/, '')); // strace adds one space
+      return undefined;
+    }
+    const resumed = /^<\.\.\. [a-z_0-9]+ resumed>\s?/.exec(rest);
+    if (resumed) {
+      const start = this.#pending.get(key);
+      this.#pending.delete(key);
+      if (start === undefined) return undefined;
+      rest = start + rest.slice(resumed[0].length);
+    }
+    const m = /^([a-z_0-9]+)\((.*)\)\s+=\s+(.*?)(?:\s+<(\d+\.\d+)>)?$/.exec(rest);
+    if (!m) return undefined;
+    return { tid, name: m[1]!, args: m[2]!, result: m[3]!, seconds: m[4] === undefined ? undefined : Number(m[4]) };
+  }
+}
+
+/**
+ * A call as one short line: socket addresses as "{AF_INET, 127.0.0.1:5000}", time limits as "{0.5 s}",
+ * epoll events as "{EPOLLIN, 7}" (events, data), then cut to `width` columns (with "…") if still too long.
+ */
+export function formatStraceCall(call: StraceCall, width: number): string {
+  const args = call.args
+    .replace(/\{sa_family=(AF_INET6?), sin6?_port=htons\((\d+)\), (?:sin6_flowinfo=[^,]+, )?sin6?_addr=inet(?:_addr\("|_pton\(AF_INET6, ")([^"]+)"\)[^}]*\}/g, '{$1, $3:$2}')
+    .replace(/\{events=([A-Z|]+), data=\{u32=(\d+), u64=\d+\}\}/g, '{$1, $2}')
+    .replace(/\{tv_sec=(\d+), tv_(n|u)sec=(\d+)\}/g, (_, s: string, unit: string, frac: string) => `{${(Number(s) + Number(frac) / (unit === 'n' ? 1e9 : 1e6)).toFixed(3)} s}`);
+  // select/pselect6 also report the time left ("left {...}"); -T already says how long the call took.
+  const result = call.result.replace(/, left \{[^}]*\}/, '');
+  let text = `${call.name}(${args}) = ${result}`;
+  if (text.length > width) {
+    const tail = ` = ${result}`;
+    const room = width - tail.length - call.name.length - 3;
+    text = room > 4 ? `${call.name}(${args.slice(0, room)}…)${tail}` : `${text.slice(0, width - 1)}…`;
+  }
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text;
+}
+
+/** The time strace -T printed for a call (seconds, µs resolution), in the unit that reads best. */
+export function formatStraceTime(seconds: number | undefined): string {
+  if (seconds === undefined) return '';
+  const us = seconds * 1e6;
+  if (us < 1000) return `${Math.round(us)} µs`;
+  return seconds < 1 ? `${(us / 1000).toFixed(1)} ms` : `${seconds.toFixed(2)} s`;
+}
+
+/** `text` wrapped at spaces to lines of at most `width` columns, each line prefixed by `indent`. */
+export function wrap(text: string, width = 78, indent = ''): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(indent + line);
+  return lines;
 }

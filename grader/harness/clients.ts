@@ -178,6 +178,14 @@ export class Client {
     return new Promise((resolve) => this.#socket.write(buf, () => resolve()));
   }
 
+  /** Writes `data` and shuts down the writing half in one go (Node's end(data)): data and FIN leave together. */
+  sendAndShutdown(data: Uint8Array | string): Promise<void> {
+    const buf = typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data);
+    this.sent += buf.length;
+    this.ctx.transcript.log(this.name, `sent ${show(buf)} and shut down its writing half (FIN) at once`);
+    return new Promise((resolve) => this.#socket.end(buf, () => resolve()));
+  }
+
   /** Writes without waiting for the kernel to take it (a client that floods). */
   push(data: Uint8Array): void {
     this.sent += data.length;
@@ -199,6 +207,16 @@ export class Client {
     const got = this.#take(Math.min(n, this.pending));
     if (got.length === n) {
       this.ctx.transcript.log(this.name, `received ${show(got)}`);
+      if (expected && !got.equals(expected)) {
+        const at = got.findIndex((b, i) => b !== expected[i]);
+        const from = Math.max(0, at - 8);
+        throw failure(
+          this.ctx,
+          `${this.name} expected ${showSized(expected)} back, but received ${showSized(got)}: the first difference is at byte ${at} ` +
+            `(0x${got[at]!.toString(16).padStart(2, '0')} where 0x${expected[at]!.toString(16).padStart(2, '0')} was expected); ` +
+            `from byte ${from}, received ${show(got.subarray(from, from + 24))}, expected ${show(expected.subarray(from, from + 24))}.`,
+        );
+      }
       return got;
     }
     if (got.length < n) await this.ctx.settle?.();

@@ -101,20 +101,30 @@ export class ServerProcess {
     return `The server ${how}${this.#crash ? ` after an uncaught ${this.#crash}` : ''}. The end of its stderr:\n${indent(this.stderrTail())}`;
   }
 
-  /** The descriptors the server process holds open now (Linux: /proc/PID/fd). */
+  /** The descriptors the server process holds open now (Linux: /proc/PID/fd). Throws ServerFailure once it is gone. */
   openDescriptors(): number {
-    return fs.readdirSync(`/proc/${this.pid}/fd`).length;
+    return this.#proc(() => fs.readdirSync(`/proc/${this.pid}/fd`).length);
+  }
+
+  // Reads /proc/PID/...; a server that has died meanwhile becomes a ServerFailure that says so.
+  #proc<T>(read: () => T): T {
+    try {
+      if (this.#exit) throw new Error('exited');
+      return read();
+    } catch {
+      throw new ServerFailure(this.death() || `The server (pid ${this.pid}) is not running any more.`);
+    }
   }
 
   /** Resident memory in bytes (VmRSS of /proc/PID/status). */
   rssBytes(): number {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${this.pid}/status`, 'utf8'));
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(this.#proc(() => fs.readFileSync(`/proc/${this.pid}/status`, 'utf8')));
     return m ? Number(m[1]) * 1024 : 0;
   }
 
   /** CPU time used so far, user + system, all threads, in ms (/proc/PID/stat, in clock ticks of 10 ms). */
   cpuMs(): number {
-    const stat = fs.readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    const stat = this.#proc(() => fs.readFileSync(`/proc/${this.pid}/stat`, 'utf8'));
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime (fields 14 and 15 of proc(5))
   }

@@ -31,6 +31,8 @@ export interface Command {
   summary: string;
   example: string;
   flags: Record<string, Flag>;
+  /** Everything after the first positional is passed on untouched (`run DEMO --json`: the demo's flag). */
+  passThrough?: true;
   /** Returns the exit code. */
   run(ctx: Context, positionals: string[], flags: Record<string, string | boolean | undefined>): Promise<number>;
 }
@@ -47,6 +49,14 @@ export function parse(command: Command, argv: string[]) {
     Object.entries(all).map(([name, flag]) => [name, { type: flag.type, ...(flag.short ? { short: flag.short } : {}) }]),
   );
   let parsed;
+  let rest: string[] = [];
+  if (command.passThrough) {
+    const first = argv.findIndex((a) => !a.startsWith('-'));
+    if (first !== -1) {
+      rest = argv.slice(first + 1);
+      argv = argv.slice(0, first + 1);
+    }
+  }
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
@@ -57,7 +67,7 @@ export function parse(command: Command, argv: string[]) {
   if (!parsed.values.help && parsed.positionals.length < required.length) {
     throw new ToolError('USAGE', `\`learn-io ${command.name}\` needs ${required.join(' ')}.`, 'See `learn-io list` for the ids.');
   }
-  return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
+  return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: [...parsed.positionals, ...rest] };
 }
 
 export function commandHelp(command: Command): string {

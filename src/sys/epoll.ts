@@ -6,6 +6,7 @@
 import { constants as C } from './constants.ts';
 import { check, errnoOf, osError } from './errors.ts';
 import { errno as lastErrno, libc } from './libc.ts';
+import { filenoOf, type Waitable } from './select.ts';
 
 // struct epoll_event { uint32_t events; epoll_data_t data; }: packed on x86-64 (12 bytes), naturally
 // aligned elsewhere (16 bytes, the 64-bit data at offset 8). See <sys/epoll.h>, __EPOLL_PACKED.
@@ -54,9 +55,14 @@ export function epoll_ctl(epfd: number, op: number, fd: number, events = 0, data
  * EPOLLERR and EPOLLHUP even unasked; EPOLLRDHUP when asked for and the peer shut down its writing half.
  */
 export function epoll_wait(epfd: number, maxevents: number, timeoutMs: number | null = -1): EpollEvent[] {
-  const { wait } = functions();
   if (!Number.isInteger(maxevents) || maxevents <= 0) throw new RangeError(`epoll_wait: maxevents must be a positive integer, not ${maxevents}`);
-  const buf = Buffer.alloc(EPOLL_EVENT_SIZE * maxevents);
+  return waitInto(epfd, Buffer.allocUnsafe(EPOLL_EVENT_SIZE * maxevents), maxevents, timeoutMs);
+}
+
+// epoll_wait(2) into a caller's buffer, so a loop that waits again and again allocates nothing per
+// call: a wait must cost what is ready, not what is watched.
+function waitInto(epfd: number, buf: Buffer, maxevents: number, timeoutMs: number | null): EpollEvent[] {
+  const { wait } = functions();
   const forever = timeoutMs == null || timeoutMs < 0;
   const deadline = forever ? 0 : performance.now() + timeoutMs;
   const n = check('epoll_wait', epfd, () => wait(epfd, buf, maxevents, forever ? -1 : Math.ceil(Math.max(0, deadline - performance.now()))));
@@ -74,6 +80,7 @@ export function epoll_wait(epfd: number, maxevents: number, timeoutMs: number | 
  */
 export class Epoll {
   #epfd: number;
+  #events = Buffer.alloc(0);
 
   /** epoll_create1(EPOLL_CLOEXEC). Throws OSError ENOSYS off Linux. */
   constructor() {
@@ -88,27 +95,26 @@ export class Epoll {
     return this.#epfd === -1;
   }
 
-  /** EPOLL_CTL_ADD. Throws EEXIST if `fd` is registered already. */
-  register(fd: number | { fileno(): number }, events: number = (C.EPOLLIN ?? 0) | (C.EPOLLOUT ?? 0)): void {
-    const n = typeof fd === 'number' ? fd : fd.fileno();
-    epoll_ctl(this.#epfd, C.EPOLL_CTL_ADD!, n, events);
+  /** EPOLL_CTL_ADD. Throws EEXIST if `fd` is registered already, RangeError for a closed socket (fileno() -1). */
+  register(fd: Waitable, events: number = (C.EPOLLIN ?? 0) | (C.EPOLLOUT ?? 0)): void {
+    epoll_ctl(this.#epfd, C.EPOLL_CTL_ADD!, filenoOf(fd, 'epoll_ctl'), events);
   }
 
   /** EPOLL_CTL_MOD: new events for a registered descriptor. Throws ENOENT if it is not registered. */
-  modify(fd: number | { fileno(): number }, events: number): void {
-    const n = typeof fd === 'number' ? fd : fd.fileno();
-    epoll_ctl(this.#epfd, C.EPOLL_CTL_MOD!, n, events);
+  modify(fd: Waitable, events: number): void {
+    epoll_ctl(this.#epfd, C.EPOLL_CTL_MOD!, filenoOf(fd, 'epoll_ctl'), events);
   }
 
   /** EPOLL_CTL_DEL. Do it before close(): a closed descriptor leaves the list by itself only if no dup of it is open. */
-  unregister(fd: number | { fileno(): number }): void {
-    const n = typeof fd === 'number' ? fd : fd.fileno();
-    epoll_ctl(this.#epfd, C.EPOLL_CTL_DEL!, n);
+  unregister(fd: Waitable): void {
+    epoll_ctl(this.#epfd, C.EPOLL_CTL_DEL!, filenoOf(fd, 'epoll_ctl'));
   }
 
   /** epoll_wait: [fd, events] pairs, at most `maxevents`; timeoutMs -1 or null waits without a limit. */
   poll(timeoutMs: number | null = -1, maxevents = 1024): [number, number][] {
-    return epoll_wait(this.#epfd, maxevents, timeoutMs).map((e) => [e.data, e.events]);
+    if (!Number.isInteger(maxevents) || maxevents <= 0) throw new RangeError(`epoll_wait: maxevents must be a positive integer, not ${maxevents}`);
+    if (this.#events.length < EPOLL_EVENT_SIZE * maxevents) this.#events = Buffer.allocUnsafe(EPOLL_EVENT_SIZE * maxevents);
+    return waitInto(this.#epfd, this.#events, maxevents, timeoutMs).map((e) => [e.data, e.events]);
   }
 
   /** close(2) of the epoll descriptor; idempotent. */

@@ -106,12 +106,13 @@ export interface PollResult extends PollFd {
  * poll(2): waits until some descriptors have events, and returns those entries (in the order given)
  * with `revents` set. timeoutMs: -1 (the default) or null waits without a limit, 0 only looks. A
  * signal (EINTR) resumes the wait with the time left. A closed descriptor number comes back with
- * POLLNVAL, not an error: poll(2) reports it per entry.
+ * POLLNVAL, not an error: poll(2) reports it per entry. A negative fd (a closed Socket's fileno() is
+ * -1) throws RangeError, as in Python: poll(2) would skip it silently and could wait forever.
  */
 export function poll(fds: readonly PollFd[], timeoutMs: number | null = -1): PollResult[] {
   const buf = Buffer.alloc(8 * fds.length); // struct pollfd { int fd; short events; short revents; }
   fds.forEach((p, i) => {
-    buf.writeInt32LE(p.fd, i * 8);
+    buf.writeInt32LE(filenoOf(p.fd, 'poll'), i * 8);
     buf.writeInt16LE(p.events << 16 >> 16, i * 8 + 4);
   });
   const forever = timeoutMs == null || timeoutMs < 0;

@@ -66,6 +66,8 @@ export function encodeAddress(family: number, address: SocketAddress, syscall: s
     throw new TypeError(`${syscall}: an ${familyNames[family] ?? family} address is { host, port }, not ${JSON.stringify(address)}`);
   }
   const { port } = address;
+  // inet_pton(3) dereferences the host: a missing one would reach C as NULL and crash the process.
+  if (typeof address.host !== 'string') throw new TypeError(`${syscall}: host must be a numeric address string ('127.0.0.1', '::1'), not ${JSON.stringify(address.host)}`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`${syscall}: port must be an integer from 0 to 65535, not ${port}`);
   let host = address.host;
   if (host === 'localhost') host = family === C.AF_INET6 ? '::1' : '127.0.0.1';
@@ -264,9 +266,14 @@ export class Socket {
     return n * 2 < maxBytes ? Buffer.from(buf.subarray(0, n)) : buf.subarray(0, n);
   }
 
-  /** recv(2) into your own buffer: the number of bytes written to it (0 at end of stream). */
+  /**
+   * recv(2) into your own buffer: the number of bytes written to it (0 at end of stream). Throws
+   * RangeError unless 0 <= nbytes <= buffer.byteLength (the kernel would write past the buffer).
+   */
   recvInto(buffer: Uint8Array, nbytes: number = buffer.byteLength, flags = 0): number {
-    if (nbytes > buffer.byteLength) throw new RangeError(`recvInto: nbytes ${nbytes} exceeds the buffer's ${buffer.byteLength} bytes`);
+    if (!Number.isInteger(nbytes) || nbytes < 0 || nbytes > buffer.byteLength) {
+      throw new RangeError(`recvInto: nbytes must be an integer from 0 to the buffer's ${buffer.byteLength} bytes, not ${nbytes}`);
+    }
     const fd = this.#fd;
     return check('recv', fd, () => libc.recv(fd, buffer, nbytes, flags));
   }

@@ -4,11 +4,23 @@
 // 2. A switch ping-pong through the reference switcher against a plain generator ping-pong.
 //    One "switch" is one transfer of control; a round trip main -> greenlet -> main is two, and so
 //    is one gen.next() (resume, then yield back).
+// 3. One wait of select, poll and epoll against N watched descriptors (the wait-cost demo's own
+//    measuring function), with epoll's ratio against the other two.
+// 4. One call of the runtime library against the same call made through Node's `net`:
+//    getsockname(2) (Socket.getsockname() vs net.Server.address()), and a 64-byte round trip over
+//    loopback TCP (our blocking send + recv on a connected pair vs net write + 'data').
+//
+// Knobs: BENCH_RUNS, BENCH_ROUND_TRIPS (switches), BENCH_WAIT_SIZES (e.g. "10,100,1000,10000"),
+// BENCH_SYSCALLS (getsockname calls per run), BENCH_TCP_TRIPS (round trips per run).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { formatUs, measureWaitCost } from '../../lessons/demos/wait-cost.ts';
 import { packageRoot } from '../../src/catalog.ts';
+import { table } from '../../src/demo-kit.ts';
+import { createConnection, createServer, IPPROTO_TCP, Socket, TCP_NODELAY } from '../../src/sys/index.ts';
 import { Greenlet } from '../../solutions/coroutine-switcher/switcher.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -93,4 +105,146 @@ function main(): void {
   console.log(`  ${Math.round(check)} ms   (runs: ${times.map((t) => Math.round(t)).join(', ')} ms; aim: under 1000 ms${check > 1000 ? ': OVER THE AIM' : ''})`);
 }
 
+// --- 3. select / poll / epoll against N watched descriptors -------------------------------------
+
+function benchWaitCost(runs: number): void {
+  const sizes = (process.env.BENCH_WAIT_SIZES ?? '10,100,500,1000,10000').split(',').map(Number).filter((n) => n > 0);
+  const t0 = performance.now();
+  const { rows, skipped } = measureWaitCost({ sizes, batches: runs, batchMs: 20 });
+  const x = (a: number | null, b: number) => (a === null ? 'n/a' : a / b < 10 ? `${(a / b).toFixed(1)}x` : `${Math.round(a / b).toLocaleString('en-US')}x`);
+  console.log(`\none wait against N watched descriptors, one ready (median µs per call of ${runs} batches, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  const body = rows.map((r) => [r.n.toLocaleString('en-US'), formatUs(r.select), formatUs(r.poll), formatUs(r.epoll), x(r.select, r.epoll), x(r.poll, r.epoll)]);
+  for (const line of table(['N', 'select µs', 'poll µs', 'epoll µs', 'select/epoll', 'poll/epoll'], body)) console.log(`  ${line}`);
+  if (skipped.length > 0) console.log(`  left out (open-file limit): ${skipped.join(', ')}`);
+}
+
+// --- 4. one library call against Node's own ---------------------------------------------------
+
+/** ns per getsockname(2) through our Socket. */
+function ourGetsockname(sock: Socket, calls: number): number {
+  let address = sock.getsockname();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < calls; i++) address = sock.getsockname();
+  const ns = Number(process.hrtime.bigint() - t0) / calls;
+  if (typeof address === 'string' || address.port === 0) throw new Error('getsockname lost the port');
+  return ns;
+}
+
+/** ns per getsockname(2) through Node: net.Server.address() asks the kernel on every call (socket.address() caches). */
+function nodeGetsockname(server: net.Server, calls: number): number {
+  let address = server.address();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < calls; i++) address = server.address();
+  const ns = Number(process.hrtime.bigint() - t0) / calls;
+  if (address === null || typeof address === 'string' || address.port === 0) throw new Error('address() lost the port');
+  return ns;
+}
+
+function recvExactly(sock: Socket, buf: Buffer): void {
+  for (let got = 0; got < buf.length; ) {
+    const n = sock.recvInto(buf.subarray(got));
+    if (n === 0) throw new Error('the connection closed in the middle of a round trip');
+    got += n;
+  }
+}
+
+/**
+ * ns per 64-byte round trip over loopback TCP, ours: both ends in this thread, blocking calls. A sends,
+ * B receives and sends back, A receives. A blocking recv would block the JS thread, so the data must be
+ * there first: on loopback, send() has delivered it to the peer's queue by the time it returns.
+ */
+function ourRoundTrips(a: Socket, b: Socket, trips: number): number {
+  const msg = Buffer.alloc(64, 0x61);
+  const buf = Buffer.alloc(64);
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < trips; i++) {
+    a.sendall(msg);
+    recvExactly(b, buf);
+    b.sendall(buf);
+    recvExactly(a, buf);
+  }
+  return Number(process.hrtime.bigint() - t0) / trips;
+}
+
+/** ns per 64-byte round trip through Node's net: client.write, the server's 'data' echoes, the client's 'data'. */
+function nodeRoundTrips(client: net.Socket, trips: number, limitMs = 30_000): Promise<number> {
+  const msg = Buffer.alloc(64, 0x61);
+  return new Promise((resolve, reject) => {
+    let left = trips;
+    let got = 0;
+    const limit = setTimeout(() => finish(new Error(`Node round trips: ${left} of ${trips} still pending after ${limitMs} ms`)), limitMs);
+    const t0 = process.hrtime.bigint();
+    const onData = (d: Buffer) => {
+      got += d.length;
+      while (got >= 64) {
+        got -= 64;
+        if (--left === 0) return finish();
+        client.write(msg);
+      }
+    };
+    const finish = (error?: Error) => {
+      const ns = Number(process.hrtime.bigint() - t0) / trips;
+      clearTimeout(limit);
+      client.off('data', onData);
+      if (error) reject(error);
+      else resolve(ns);
+    };
+    client.on('data', onData);
+    client.write(msg);
+  });
+}
+
+async function benchCalls(runs: number): Promise<void> {
+  const calls = Number(process.env.BENCH_SYSCALLS ?? 20_000);
+  const trips = Number(process.env.BENCH_TCP_TRIPS ?? 2_000);
+  const local = { host: '127.0.0.1', port: 0 };
+
+  // Ours: a listener for getsockname, and a connected pair, all our Sockets, all blocking.
+  const listener = createServer(local);
+  const a = createConnection(listener.getsockname() as { host: string; port: number });
+  const [b] = listener.accept();
+  a.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+  b.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+
+  // Node's: a net server that echoes, and a net client in the same process.
+  const server = net.createServer({ noDelay: true }, (s) => s.on('data', (d) => s.write(d)));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const client = net.connect({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port, noDelay: true });
+  await new Promise<void>((resolve, reject) => client.once('error', reject).once('connect', resolve));
+
+  try {
+    ourGetsockname(listener, calls / 10); // warm up every path before timing it
+    nodeGetsockname(server, calls / 10);
+    ourRoundTrips(a, b, trips / 10);
+    await nodeRoundTrips(client, trips / 10);
+    const samples = { ourName: [] as number[], nodeName: [] as number[], ourTrip: [] as number[], nodeTrip: [] as number[] };
+    for (let i = 0; i < runs; i++) {
+      samples.ourName.push(ourGetsockname(listener, calls));
+      samples.nodeName.push(nodeGetsockname(server, calls));
+      samples.ourTrip.push(ourRoundTrips(a, b, trips));
+      samples.nodeTrip.push(await nodeRoundTrips(client, trips));
+    }
+    const [on, nn, ot, nt] = [median(samples.ourName), median(samples.nodeName), median(samples.ourTrip), median(samples.nodeTrip)];
+    const ns = (v: number) => `${Math.round(v).toLocaleString('en-US')} ns`;
+    console.log(`\none call: the runtime library against Node's net (median ns per op of ${runs} runs, lower is better)`);
+    console.log(`  getsockname(2), ${calls.toLocaleString('en-US')} calls per run`);
+    console.log(`    ours: Socket.getsockname()                     ${ns(on).padStart(10)}`);
+    console.log(`    Node: net.Server.address()                     ${ns(nn).padStart(10)}`);
+    console.log(`    ratio ours / Node                              ${`${(on / nn).toFixed(2)}x`.padStart(10)}`);
+    console.log(`  64-byte round trip over loopback TCP, ${trips.toLocaleString('en-US')} per run`);
+    console.log(`    ours: blocking send + recv, both ends here     ${ns(ot).padStart(10)}`);
+    console.log(`    Node: net write + 'data' echo, same process    ${ns(nt).padStart(10)}`);
+    console.log(`    ratio ours / Node                              ${`${(ot / nt).toFixed(2)}x`.padStart(10)}`);
+  } finally {
+    a.close();
+    b.close();
+    listener.close();
+    client.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
 main();
+const ioRuns = Math.max(3, Number(process.env.BENCH_RUNS ?? 7));
+benchWaitCost(ioRuns);
+await benchCalls(ioRuns);

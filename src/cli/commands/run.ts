@@ -15,6 +15,8 @@ export const run: Command = {
   summary: "run a lesson's demo (real system calls, real timings); --list shows them",
   example: 'npx learn-io run interleave',
   flags: { list: { type: 'boolean', description: 'list the demos, lesson by lesson' } },
+  // `run wait-cost --json`: flags after the demo's name are the demo's.
+  passThrough: true,
   async run(ctx, args, flags) {
     if (flags.list || !args[0]) {
       for (const step of course) {
@@ -30,7 +32,8 @@ export const run: Command = {
     if (!found || !fs.existsSync(demoPath(args[0]))) {
       throw new ToolError('UNKNOWN_STEP', `There is no demo "${args[0]}".`, 'See `npx learn-io run --list`.');
     }
-    ctx.print(kleur.dim(`demo ${found.demo.id}: ${found.demo.title} (from the lesson "${found.lesson.title}")\n`));
+    // On stderr, so that a demo's own output (`--json`) stays clean on stdout.
+    ctx.err.write(kleur.dim(`demo ${found.demo.id}: ${found.demo.title} (from the lesson "${found.lesson.title}")\n\n`));
     // Its own process group, so whatever it starts ends with it.
     const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx/esm'), demoPath(args[0]), ...args.slice(1)], {
       cwd: packageRoot,
