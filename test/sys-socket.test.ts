@@ -161,7 +161,7 @@ afterEach(() => {
 // ---- tests ---------------------------------------------------------------------------------------------
 
 describe('constants and platform checks', () => {
-  it('has the Linux values', () => {
+  it('has the Linux values', { timeout: T }, () => {
     expect(AF_UNIX).toBe(1);
     expect(AF_INET).toBe(2);
     expect(AF_INET6).toBe(10);
@@ -172,7 +172,7 @@ describe('constants and platform checks', () => {
     expect(Object.isFrozen(constants)).toBe(true);
   });
 
-  it('names errno values both ways', () => {
+  it('names errno values both ways', { timeout: T }, () => {
     expect(errnoOf('EAGAIN')).toBe(11);
     expect(errnoName(11)).toBe('EAGAIN'); // not EWOULDBLOCK, which shares the number
     expect(errnoOf('ECONNREFUSED')).toBe(111);
@@ -181,7 +181,7 @@ describe('constants and platform checks', () => {
     expect(errnoName(99_999)).toBe('E99999');
   });
 
-  it('unsupportedReason points Windows users to WSL and accepts Linux', () => {
+  it('unsupportedReason points Windows users to WSL and accepts Linux', { timeout: T }, () => {
     expect(unsupportedReason('win32', 'x64')).toMatch(/WSL/);
     expect(unsupportedReason('linux', 'x64')).toBeUndefined();
     expect(unsupportedReason('linux', 'arm64')).toBeUndefined();
@@ -788,7 +788,7 @@ describe('socket options', () => {
 });
 
 describe('addresses', () => {
-  it('encodeAddress rejects non-numeric hosts and bad ports with clear errors', () => {
+  it('encodeAddress rejects non-numeric hosts and bad ports with clear errors', { timeout: T }, () => {
     expect(() => encodeAddress(AF_INET, { host: 'example.com', port: 80 }, 'connect')).toThrow(TypeError);
     expect(() => encodeAddress(AF_INET, { host: 'example.com', port: 80 }, 'connect')).toThrow(/connect: "example.com" is not a numeric IPv4 address.*no DNS/);
     expect(() => encodeAddress(AF_INET6, { host: '127.0.0.1', port: 80 }, 'bind')).toThrow(/not a numeric IPv6 address/);
@@ -815,7 +815,7 @@ describe('addresses', () => {
     }),
   );
 
-  it('encodes struct sockaddr_in / sockaddr_in6 and decodes them back', () => {
+  it('encodes struct sockaddr_in / sockaddr_in6 and decodes them back', { timeout: T }, () => {
     const v4 = encodeAddress(AF_INET, { host: '127.0.0.1', port: 0x1234 }, 'bind');
     expect([...v4.subarray(0, 8)]).toEqual([2, 0, 0x12, 0x34, 127, 0, 0, 1]);
     expect(v4.length).toBe(16);

@@ -55,14 +55,9 @@ export function epoll_ctl(epfd: number, op: number, fd: number, events = 0, data
  * EPOLLERR and EPOLLHUP even unasked; EPOLLRDHUP when asked for and the peer shut down its writing half.
  */
 export function epoll_wait(epfd: number, maxevents: number, timeoutMs: number | null = -1): EpollEvent[] {
-  if (!Number.isInteger(maxevents) || maxevents <= 0) throw new RangeError(`epoll_wait: maxevents must be a positive integer, not ${maxevents}`);
-  return waitInto(epfd, Buffer.allocUnsafe(EPOLL_EVENT_SIZE * maxevents), maxevents, timeoutMs);
-}
-
-// epoll_wait(2) into a caller's buffer, so a loop that waits again and again allocates nothing per
-// call: a wait must cost what is ready, not what is watched.
-function waitInto(epfd: number, buf: Buffer, maxevents: number, timeoutMs: number | null): EpollEvent[] {
   const { wait } = functions();
+  if (!Number.isInteger(maxevents) || maxevents <= 0) throw new RangeError(`epoll_wait: maxevents must be a positive integer, not ${maxevents}`);
+  const buf = Buffer.alloc(EPOLL_EVENT_SIZE * maxevents);
   const forever = timeoutMs == null || timeoutMs < 0;
   const deadline = forever ? 0 : performance.now() + timeoutMs;
   const n = check('epoll_wait', epfd, () => wait(epfd, buf, maxevents, forever ? -1 : Math.ceil(Math.max(0, deadline - performance.now()))));
@@ -80,7 +75,6 @@ function waitInto(epfd: number, buf: Buffer, maxevents: number, timeoutMs: numbe
  */
 export class Epoll {
   #epfd: number;
-  #events = Buffer.alloc(0);
 
   /** epoll_create1(EPOLL_CLOEXEC). Throws OSError ENOSYS off Linux. */
   constructor() {
@@ -112,9 +106,7 @@ export class Epoll {
 
   /** epoll_wait: [fd, events] pairs, at most `maxevents`; timeoutMs -1 or null waits without a limit. */
   poll(timeoutMs: number | null = -1, maxevents = 1024): [number, number][] {
-    if (!Number.isInteger(maxevents) || maxevents <= 0) throw new RangeError(`epoll_wait: maxevents must be a positive integer, not ${maxevents}`);
-    if (this.#events.length < EPOLL_EVENT_SIZE * maxevents) this.#events = Buffer.allocUnsafe(EPOLL_EVENT_SIZE * maxevents);
-    return waitInto(this.#epfd, this.#events, maxevents, timeoutMs).map((e) => [e.data, e.events]);
+    return epoll_wait(this.#epfd, maxevents, timeoutMs).map((e) => [e.data, e.events]);
   }
 
   /** close(2) of the epoll descriptor; idempotent. */

@@ -50,8 +50,8 @@ export class OSError extends Error {
 /** EAGAIN / EWOULDBLOCK, EINPROGRESS, EALREADY: a non-blocking call could not finish now. Not a failure. */
 export class BlockingIOError extends OSError {
   override name = 'BlockingIOError';
-  /** sendall() only: the bytes that went out before the send buffer filled. */
-  bytesSent?: number;
+  /** sendall() only: the bytes that went out before the send buffer filled. Absent on other errors. */
+  declare bytesSent?: number;
 }
 /** ECONNRESET: the peer reset the connection (it closed with data unread, or set SO_LINGER to 0). */
 export class ConnectionResetError extends OSError {

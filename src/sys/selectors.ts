@@ -200,8 +200,7 @@ export class EpollSelector<T = unknown> extends BaseSelector<T> {
     }
   }
   protected *backendWait(timeoutMs: number | null): Iterable<[number, number]> {
-    // Enough for a busy turn; more ready descriptors simply come back on the next call (still ready).
-    const max = Math.max(1, Math.min(this.getMap().size, 1024));
+    const max = Math.max(1, this.getMap().size);
     for (const [fd, ev] of this.#ep.poll(timeoutMs, max)) yield [fd, toEvents(ev, C.EPOLLIN!, C.EPOLLOUT!)];
   }
   protected override backendClose(): void {

@@ -160,7 +160,9 @@ const sendFlags = C.MSG_NOSIGNAL ?? 0;
  */
 export class Socket {
   #fd: number;
+  /** AF_INET, AF_INET6 or AF_UNIX. */
   readonly family: number;
+  /** SOCK_STREAM or SOCK_DGRAM, without the SOCK_NONBLOCK / SOCK_CLOEXEC flags socket(2) also takes (as in Python). */
   readonly type: number;
 
   /**
@@ -169,7 +171,7 @@ export class Socket {
    */
   constructor(family: number = C.AF_INET, type: number = C.SOCK_STREAM, protocol = 0, fileno?: number) {
     this.family = family;
-    this.type = type;
+    this.type = type & ~((C.SOCK_NONBLOCK ?? 0) | (C.SOCK_CLOEXEC ?? 0));
     if (fileno !== undefined) {
       this.#fd = fileno;
       return;
