@@ -86,4 +86,4 @@ export async function benchEchoLoad(runs = 3, durationMs = 1500): Promise<Record
   return all;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await benchEchoLoad(Number(process.env.BENCH_RUNS ?? 3));
+

@@ -10,7 +10,10 @@
 //    getsockname(2) (Socket.getsockname() vs net.Server.address()), and a 64-byte round trip over
 //    loopback TCP (our blocking send + recv on a connected pair vs net write + 'data').
 //
-// Knobs: BENCH_RUNS, BENCH_ROUND_TRIPS (switches), BENCH_WAIT_SIZES (e.g. "10,100,1000,10000"),
+// 5. Echo load: the select-server and epoll-server references against Node's net echo server, at
+//    10, 100 and 1,000 connections and 10 active beside 1,000 idle (test/bench/echo-load.ts).
+//
+// Knobs: BENCH_LOAD_RUNS, BENCH_LOAD_MS (echo load), BENCH_RUNS, BENCH_ROUND_TRIPS (switches), BENCH_WAIT_SIZES (e.g. "10,100,1000,10000"),
 // BENCH_SYSCALLS (getsockname calls per run), BENCH_TCP_TRIPS (round trips per run).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { formatUs, measureWaitCost } from '../../lessons/demos/wait-cost.ts';
 import { packageRoot } from '../../src/catalog.ts';
+import { benchEchoLoad } from './echo-load.ts';
 import { table } from '../../src/demo-kit.ts';
 import { createConnection, createServer, IPPROTO_TCP, Socket, TCP_NODELAY } from '../../src/sys/index.ts';
 import { Greenlet } from '../../solutions/coroutine-switcher/switcher.ts';
@@ -248,3 +252,4 @@ main();
 const ioRuns = Math.max(3, Number(process.env.BENCH_RUNS ?? 7));
 benchWaitCost(ioRuns);
 await benchCalls(ioRuns);
+await benchEchoLoad(Number(process.env.BENCH_LOAD_RUNS ?? 3), Number(process.env.BENCH_LOAD_MS ?? 1500));
