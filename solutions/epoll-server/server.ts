@@ -3,8 +3,10 @@
 //
 // Edge-triggered means a descriptor is reported when it becomes ready, not while it stays ready. So:
 // - every client is registered once, for EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, and never modified;
-// - on an event we read until recv() throws BlockingIOError (EAGAIN) and write until send() does:
-//   stopping earlier leaves bytes the kernel will never announce again (the stall of edge mode);
+// - on an event we read until recv() throws BlockingIOError (EAGAIN), or returns less than asked
+//   (the queue is empty then, and the next arrival raises a new edge), and write until send() throws
+//   or nothing is owed: stopping earlier leaves bytes the kernel will never announce again (the
+//   stall of edge mode);
 // - the one exception is a client owed MAX_BACKLOG bytes or more: we stop reading it, and once its
 //   backlog drains we must go back and read on our own, because no new edge will come for bytes that
 //   are already waiting.
@@ -81,7 +83,8 @@ export function main({ host, port, ready }: ServeOptions): void {
         continue;
       }
       if (events & (EPOLLIN! | EPOLLRDHUP!)) c.drained = false;
-      service(c, drop);
+      // With EPOLLRDHUP the FIN is in: read on to the end of stream even after a short read.
+      service(c, (events & EPOLLRDHUP!) !== 0, drop);
     }
   }
 }
@@ -105,7 +108,7 @@ function acceptAll(listener: Socket, ep: Epoll, clients: Map<number, Client>): v
 
 // Reads and writes as far as the kernel and the backlog limit allow. Loops because draining the
 // backlog can re-open reading for bytes that are already waiting (no edge will announce them).
-function service(c: Client, drop: (c: Client) => void): void {
+function service(c: Client, finArrived: boolean, drop: (c: Client) => void): void {
   for (;;) {
     while (!c.eof && !c.drained && c.backlog < MAX_BACKLOG) {
       let data: Buffer;
@@ -123,6 +126,10 @@ function service(c: Client, drop: (c: Client) => void): void {
       else {
         c.out.push(upper(data));
         c.backlog += data.length;
+        // A short read emptied the socket's receive queue: the next arrival will raise a new edge,
+        // so the read that would only say EAGAIN can be skipped (nginx does the same). Not when the
+        // FIN is known to be in: its end of stream must be read now, no edge will announce it again.
+        if (data.length < CHUNK && !finArrived) c.drained = true;
       }
     }
     if (!flush(c)) return drop(c);

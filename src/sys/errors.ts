@@ -21,6 +21,14 @@ export function errnoOf(code: string): number | undefined {
   return (koffi.os.errno as Record<string, number>)[code];
 }
 
+const descriptions = new Map<number, string>();
+/** strerror(3), remembered: "Resource temporarily unavailable". */
+function describe(errno: number): string {
+  let text = descriptions.get(errno);
+  if (text === undefined) descriptions.set(errno, (text = libc.strerror(errno)));
+  return text;
+}
+
 /** The POSIX name of an errno number, or `E<number>` for one this platform does not name. */
 export function errnoName(errno: number): string {
   return names.get(errno) ?? `E${errno}`;
@@ -42,7 +50,7 @@ export class OSError extends Error {
   ) {
     const code = errnoName(errno);
     const on = fd === undefined ? '' : ` on fd ${fd}`;
-    super(`${syscall}${on}: ${code} (${libc.strerror(errno)})${detail ? `: ${detail}` : ''}`);
+    super(`${syscall}${on}: ${code} (${describe(errno)})${detail ? `: ${detail}` : ''}`);
     this.code = code;
   }
 }
@@ -95,7 +103,16 @@ const classes: Record<string, typeof OSError> = {
 /** The OSError (of the right subclass) for an errno number. */
 export function osError(errno: number, syscall: string, fd?: number, detail?: string): OSError {
   const Class = classes[errnoName(errno)] ?? OSError;
-  return new Class(errno, syscall, fd, detail);
+  if (Class !== BlockingIOError) return new Class(errno, syscall, fd, detail);
+  // EAGAIN is how a non-blocking loop learns it is done, thousands of times a second: skip the stack
+  // trace, which costs more than the system call (the message still names the call and the fd).
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new Class(errno, syscall, fd, detail);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 const EINTR = errnoOf('EINTR')!;

@@ -148,6 +148,14 @@ function prepare(fd: number): number {
 
 const sendFlags = C.MSG_NOSIGNAL ?? 0;
 
+// recv()'s scratch buffer, grown on demand up to SCRATCH_MAX; one per thread (each worker has its own module).
+const SCRATCH_MAX = 1 << 20;
+let scratchBuffer = Buffer.allocUnsafeSlow(64 * 1024);
+function scratchOf(size: number): Buffer {
+  if (scratchBuffer.length < size) scratchBuffer = Buffer.allocUnsafeSlow(size);
+  return scratchBuffer;
+}
+
 /**
  * A socket: a file descriptor and the calls of socket(7) on it. Methods throw OSError (with its
  * subclasses BlockingIOError, ConnectionResetError, BrokenPipeError, ...) when the call fails.
@@ -262,10 +270,11 @@ export class Socket {
    * (EAGAIN). Throws ConnectionResetError when the peer reset the connection.
    */
   recv(maxBytes: number, flags = 0): Buffer {
-    const buf = Buffer.allocUnsafe(maxBytes);
-    const n = this.recvInto(buf, maxBytes, flags);
-    // A short read into a big buffer would keep the whole allocation alive; copy what came.
-    return n * 2 < maxBytes ? Buffer.from(buf.subarray(0, n)) : buf.subarray(0, n);
+    // Read into one reused scratch buffer and copy out what came: a 64 KB allocation per call (most
+    // of it for nothing, or for an EAGAIN) would cost more than the system call.
+    const scratch = maxBytes <= SCRATCH_MAX ? scratchOf(maxBytes) : Buffer.allocUnsafe(maxBytes);
+    const n = this.recvInto(scratch, maxBytes, flags);
+    return Buffer.from(scratch.subarray(0, n));
   }
 
   /**
