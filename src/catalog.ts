@@ -99,20 +99,41 @@ export const course: readonly Step[] = [
     kind: 'lesson',
     title: 'Cooperative scheduling (gevent)',
     summary: 'a hub that switches at I/O points; spawn, join, joinAll, value; what a blocking call does',
-    coming: true,
-    demos: [],
+    demos: [
+      { id: 'sleep-overlap', title: 'two tasks sleeping 2 s and 1 s finish in about 2 s, not 3: the waits overlap' },
+      { id: 'stall-busy-loop', title: 'a busy loop is an un-patched sleep: event-loop delay measured with monitorEventLoopDelay' },
+      { id: 'stall-atomics-wait', title: 'Atomics.wait blocks the thread: every task and timer waits with it' },
+      { id: 'stall-exec-sync', title: 'execSync runs a child and blocks until it ends: the event loop stops meanwhile' },
+      { id: 'one-thread', title: 'every task reports the same thread id: concurrency without a second thread' },
+    ],
   },
   {
     id: 'hub',
     kind: 'exercise',
     title: 'A small gevent: the hub and cooperative sockets',
     summary: 'spawn, sleep, join, joinAll, kill, timeouts; then an echo server over epoll',
-    coming: true,
-    files: ['hub.ts'],
+    files: ['hub.ts', 'server.ts'],
+    server: true,
     points: 100,
-    testTimeoutMs: 5000,
-    suiteTimeoutMs: 120_000,
-    hints: [],
+    testTimeoutMs: 15_000,
+    suiteTimeoutMs: 300_000,
+    hints: [
+      'Start with the loop of run(): a FIFO ready queue of (task, how to resume it), and a turn that takes ' +
+        'the queue as it is, empties it, and resumes each task with gen.next(value) or gen.throw(error) until it ' +
+        'yields. Every waiting method is a tiny generator that yields one request to that loop.',
+      'One request covers every wait: "park me", carrying a function that undoes whatever will wake the task (a ' +
+        'timer, a joiner callback, an epoll interest). A wake-up calls that function once and queues the task ' +
+        'with its resume value or error. sleep(0) is the other request: back of the queue, no timer.',
+      'Timers: a heap ordered by (deadline, sequence number), so equal deadlines wake FIFO. After each turn fire ' +
+        'the due ones; if nothing is ready, ask the clock to sleep until the next deadline. If nothing is ready, ' +
+        'no timer is set and no task waits for I/O, main can never be woken: throw a LoopExit into it.',
+      'kill(): a task whose body never ran dies at once (its function never runs). A waiting one is woken with ' +
+        'the GreenletExit thrown at its wait. A GreenletExit that ends a task is a success: value = the exception.',
+      'A Timeout that fires while its task waits is thrown at the wait; one that fires while the task is busy ' +
+        'or only yielding (sleep(0)) is remembered and thrown at the task\'s next real wait.',
+      'Part 2: recv/sendall try the call first; on BlockingIOError they park until epoll says the descriptor is ' +
+        'ready. With no ready task, the idle wait is epoll_wait with the time until the next timer (-1 if none).',
+    ],
   },
   {
     id: 'io-models',

@@ -2,6 +2,7 @@
 // Demos stay readable top to bottom; whatever is not the point of a demo lives here.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 /** LEARN_IO_DEMO_QUICK=1 (set by the project's tests): demos shrink their sizes and repetitions. */
 export const quick = process.env.LEARN_IO_DEMO_QUICK === '1';
@@ -227,4 +228,121 @@ export function wrap(text: string, width = 78, indent = ''): string[] {
   }
   if (line) lines.push(indent + line);
   return lines;
+}
+
+/**
+ * The timings the stall demos (lessons/demos/stall-*.ts) share: tickers want to wake every `tickMs`;
+ * one task starts its pause at `pauseAtMs` and pauses `pauseMs`; a round lasts `roundMs`.
+ */
+export const stallTiming = quick
+  ? { tickMs: 10, pauseAtMs: 50, pauseMs: 100, roundMs: 250 }
+  : { tickMs: 10, pauseAtMs: 100, pauseMs: 300, roundMs: 500 };
+
+/** What one round of a stall demo measured. Times in ms. */
+export interface StallRound {
+  label: string;
+  /** How long the pause took, measured around it. */
+  pausedMs: number;
+  /** CPU time the whole process used while the pause lasted (a child process's CPU is not counted). */
+  cpuMs: number;
+  /** perf_hooks.monitorEventLoopDelay over the round: percentiles of the time between its own ticks. */
+  delay: { p50: number; p99: number; max: number; samples: number };
+  /** The worst lateness of a ticker's wake-up: woke this much later than it asked. */
+  worstLateMs: number;
+  /** Wake-ups of all tickers together during the round. */
+  wakeUps: number;
+  /** One character per `tickMs` of the round: '|' while the tickers ran, '.' in a gap over 1.5 ticks. */
+  strip: string;
+}
+
+/**
+ * One round of a stall demo: three async tickers want to wake every `tickMs` until the round ends,
+ * while one more task waits `pauseAtMs`, then calls `pause()` (awaited if it returns a promise).
+ * Meanwhile Node's own event-loop monitor samples the loop. A cooperative pause lets the loop run on;
+ * a blocking one (a busy loop, Atomics.wait, execSync) stops it and every task with it.
+ */
+export async function stallRound(label: string, pause: () => unknown, tickers = 3): Promise<StallRound> {
+  const { tickMs, pauseAtMs, roundMs } = stallTiming;
+  const nap = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+  // The monitor arms a repeating libuv timer every `resolution` ms and records, in ns, the time
+  // between two of its ticks: about `resolution` on an idle loop, more when the loop was held up.
+  const monitor = monitorEventLoopDelay({ resolution: tickMs });
+  const late: number[] = [];
+  const ran: number[] = [];
+  let pausedMs = 0;
+  let cpu = 0;
+  const t0 = performance.now();
+  monitor.enable();
+
+  // The tickers start a third of a tick apart, so that between them the loop is seen every few ms.
+  const ticker = async (i: number): Promise<void> => {
+    if (i > 0) await nap((i * tickMs) / tickers);
+    ran.push(performance.now() - t0);
+    while (performance.now() - t0 < roundMs) {
+      const asked = performance.now();
+      await nap(tickMs);
+      const now = performance.now();
+      late.push(now - asked - tickMs);
+      ran.push(now - t0);
+    }
+  };
+  const pauser = async (): Promise<void> => {
+    await nap(pauseAtMs);
+    const cpu0 = process.cpuUsage();
+    const p0 = performance.now();
+    await pause();
+    pausedMs = performance.now() - p0;
+    cpu = cpuMs(cpu0);
+  };
+  await Promise.all([...Array.from({ length: tickers }, (_, i) => ticker(i)), pauser()]);
+  monitor.disable();
+
+  const slots = Math.ceil(roundMs / tickMs);
+  const strip = Array.from({ length: slots }, () => '.');
+  // A slot is '|' when the tickers ran in it or across it with no gap longer than 1.5 ticks:
+  // timer jitter leaves no hole; a stall does.
+  const mark = (from: number, to: number) => {
+    for (let s = Math.floor(from / tickMs); s <= Math.floor(to / tickMs) && s < slots; s++) strip[s] = '|';
+  };
+  const times = [...ran].sort((a, b) => a - b);
+  times.forEach((t, i) => {
+    const next = times[i + 1];
+    mark(t, next !== undefined && next - t <= 1.5 * tickMs ? next : t);
+  });
+  const ms = (ns: number) => ns / 1e6;
+  return {
+    label,
+    pausedMs,
+    cpuMs: cpu,
+    delay: { p50: ms(monitor.percentile(50)), p99: ms(monitor.percentile(99)), max: ms(monitor.max), samples: monitor.count },
+    worstLateMs: Math.max(...late),
+    wakeUps: late.length,
+    strip: strip.join(''),
+  };
+}
+
+/** The results of stall rounds as lines: a table of the figures, then each round's wake-up strip. */
+export function stallReport(rounds: readonly StallRound[]): string[] {
+  const { tickMs, roundMs } = stallTiming;
+  const rows = rounds.map((r) => [
+    r.label,
+    r.delay.p50.toFixed(1),
+    r.delay.p99.toFixed(1),
+    r.delay.max.toFixed(1),
+    `${r.worstLateMs.toFixed(0)} ms`,
+    String(r.wakeUps),
+    `${r.cpuMs.toFixed(0)} ms`,
+  ]);
+  const width = Math.max(...rounds.map((r) => r.label.length));
+  return [
+    ...table(['the pause', 'p50', 'p99', 'max', 'worst late', 'wake-ups', 'CPU'], rows).map((l) => `  ${l}`),
+    '',
+    `  p50, p99, max: event-loop delay in ms, from monitorEventLoopDelay, which`,
+    `  ticks every ${tickMs} ms (an idle loop reads about ${tickMs}). worst late: the tickers'`,
+    `  latest wake-up. CPU: used by this process while the pause lasted.`,
+    '',
+    `  When did a ticker run? One mark per ${tickMs} ms of the ${roundMs} ms round`,
+    `  ('|': the tickers ran, '.': none ran for over ${1.5 * tickMs} ms):`,
+    ...rounds.map((r) => `  ${r.label.padEnd(width)}  ${r.strip}`),
+  ];
 }

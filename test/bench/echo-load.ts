@@ -1,4 +1,4 @@
-// The echo load test of `npm run bench`: the select-server and epoll-server references against Node's
+// The echo load test of `npm run bench`: the select-server, epoll-server and hub (coroutine) references against Node's
 // own `net` echo server (test/bench/net-echo.mjs), each started through the harness exactly as the
 // hidden suites start a learner's server. Closed-loop clients from grader/harness/load.ts.
 //
@@ -14,6 +14,7 @@ const servers = {
   net: path.join(packageRoot, 'test', 'bench', 'net-echo.mjs'),
   select: path.join(packageRoot, 'solutions', 'select-server', 'server.ts'),
   epoll: path.join(packageRoot, 'solutions', 'epoll-server', 'server.ts'),
+  hub: path.join(packageRoot, 'solutions', 'hub', 'server.ts'),
 } as const;
 type Name = keyof typeof servers;
 
@@ -57,7 +58,7 @@ export async function benchEchoLoad(runs = 3, durationMs = 1500): Promise<Record
   const all: Record<string, Partial<Record<Name, LoadResult>>> = {};
   for (const s of scenarios) {
     const byServer: Partial<Record<Name, LoadResult>> = {};
-    for (const name of ['net', 'select', 'epoll'] as Name[]) {
+    for (const name of ['net', 'select', 'epoll', 'hub'] as Name[]) {
       if (name === 'select' && s.skipSelect) continue;
       byServer[name] = await measure(name, s, runs, durationMs);
     }

@@ -11,7 +11,8 @@
 //    loopback TCP (our blocking send + recv on a connected pair vs net write + 'data').
 //
 // 5. Echo load: the select-server and epoll-server references against Node's net echo server, at
-//    10, 100 and 1,000 connections and 10 active beside 1,000 idle (test/bench/echo-load.ts).
+//    10, 100 and 1,000 connections and 10 active beside 1,000 idle (test/bench/echo-load.ts), and
+//    the hub's coroutine echo server beside them.
 //
 // Knobs: BENCH_LOAD_RUNS, BENCH_LOAD_MS (echo load), BENCH_RUNS, BENCH_ROUND_TRIPS (switches), BENCH_WAIT_SIZES (e.g. "10,100,1000,10000"),
 // BENCH_SYSCALLS (getsockname calls per run), BENCH_TCP_TRIPS (round trips per run).
@@ -23,6 +24,7 @@ import path from 'node:path';
 import { formatUs, measureWaitCost } from '../../lessons/demos/wait-cost.ts';
 import { packageRoot } from '../../src/catalog.ts';
 import { benchEchoLoad } from './echo-load.ts';
+import { Hub } from '../../solutions/hub/hub.ts';
 import { table } from '../../src/demo-kit.ts';
 import { createConnection, createServer, IPPROTO_TCP, Socket, TCP_NODELAY } from '../../src/sys/index.ts';
 import { Greenlet } from '../../solutions/coroutine-switcher/switcher.ts';
@@ -248,8 +250,45 @@ async function benchCalls(runs: number): Promise<void> {
   }
 }
 
+// 6. spawn + join of N tasks through the reference hub, against N async functions awaited with
+//    Promise.all (Node's own scheduler), in tasks per second.
+const spawnRates: number[] = [];
+function benchSpawnJoin(n: number, runs: number): void {
+  for (let r = 0; r < runs; r++) {
+    const hub = new Hub();
+    const t0 = performance.now();
+    hub.run(function* main() {
+      const tasks = [];
+      for (let i = 0; i < n; i++) tasks.push(hub.spawn(function* task(k: number) { yield* hub.sleep(0); return k; }, i));
+      const done = yield* hub.joinAll(tasks);
+      if (done.length !== n) throw new Error(`joinAll returned ${done.length} of ${n}`);
+    });
+    spawnRates.push(n / ((performance.now() - t0) / 1000));
+  }
+}
+async function benchNodeTasks(n: number, runs: number): Promise<void> {
+  const rates: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    const tasks = [];
+    for (let i = 0; i < n; i++) tasks.push((async (k: number) => { await null; return k; })(i));
+    const done = await Promise.all(tasks);
+    if (done.length !== n) throw new Error(`Promise.all returned ${done.length} of ${n}`);
+    rates.push(n / ((performance.now() - t0) / 1000));
+  }
+  const ours = median(spawnRates);
+  const peer = median(rates);
+  const fmt = (v: number) => `${Math.round(v).toLocaleString('en-US')} tasks/s`;
+  console.log(`\nspawn + join of ${n.toLocaleString('en-US')} tasks, each yielding once (median of ${runs} runs, higher is better)`);
+  console.log(`  ours: hub.spawn + sleep(0) + joinAll (reference hub)   ${fmt(ours).padStart(20)}`);
+  console.log(`  Node: async function + await + Promise.all             ${fmt(peer).padStart(20)}`);
+  console.log(`  ratio ours / Node                                      ${`${(ours / peer).toFixed(2)}x`.padStart(20)}`);
+}
+
 main();
 const ioRuns = Math.max(3, Number(process.env.BENCH_RUNS ?? 7));
 benchWaitCost(ioRuns);
 await benchCalls(ioRuns);
+benchSpawnJoin(Number(process.env.BENCH_TASKS ?? 100_000), ioRuns);
+await benchNodeTasks(Number(process.env.BENCH_TASKS ?? 100_000), ioRuns);
 await benchEchoLoad(Number(process.env.BENCH_LOAD_RUNS ?? 3), Number(process.env.BENCH_LOAD_MS ?? 1500));
