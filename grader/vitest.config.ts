@@ -35,6 +35,7 @@ export default defineConfig({
     alias: [
       // The runtime library, however the graded file spells it (see grader/harness/hooks.mjs for servers).
       { find: /^learn-io(\/sys)?$/, replacement: path.join(root, 'src', 'sys', 'index.ts') },
+      { find: /^learn-io\/threads$/, replacement: path.join(root, 'src', 'threads', 'index.ts') },
       {
         find: /^@learn-io\/target\/([^/]+)\//,
         replacement: target ? `${path.resolve(target)}/` : `${path.join(root, 'solutions')}/$1/`,

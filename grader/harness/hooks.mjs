@@ -5,10 +5,10 @@
 //    lives: in a workspace, in a clone, or in the temporary copy a grader makes.
 // 2. Graded code may not import the reference solutions (the same rule as grader/vitest.config.ts).
 
-/** @type {{ sys: string, solutions: string, allowSolutions: boolean }} */
+/** @type {{ sys: string, threads: string, solutions: string, allowSolutions: boolean }} */
 let config;
 
-/** @param {{ sys: string, solutions: string, allowSolutions: boolean }} data */
+/** @param {{ sys: string, threads: string, solutions: string, allowSolutions: boolean }} data */
 export function initialize(data) {
   config = data;
 }
@@ -20,6 +20,7 @@ export function initialize(data) {
  */
 export async function resolve(specifier, context, nextResolve) {
   if (specifier === 'learn-io' || specifier === 'learn-io/sys') return { url: config.sys, shortCircuit: true };
+  if (specifier === 'learn-io/threads') return { url: config.threads, shortCircuit: true };
   const resolved = await nextResolve(specifier, context);
   const parent = context.parentURL ?? '';
   if (!config.allowSolutions && resolved.url.startsWith(config.solutions) && !parent.startsWith(config.solutions)) {

@@ -4,7 +4,8 @@
 // on descriptor 3 (the harness's channel, which the server's own output cannot reach), then the server
 // serves until it is signalled. Plain JavaScript, so that nothing but the learner's file needs tsx.
 //
-// Environment: LEARN_IO_SERVE_HOST (127.0.0.1), LEARN_IO_SERVE_PORT (0), LEARN_IO_SERVE_NOFILE
+// Environment: LEARN_IO_SERVE_HOST (127.0.0.1), LEARN_IO_SERVE_PORT (0), LEARN_IO_SERVE_CONFIG (JSON of
+// more options for main, e.g. an FTP server's root and users), LEARN_IO_SERVE_NOFILE
 // (raise the soft open-file limit to this, within the hard limit), LEARN_IO_ALLOW_SOLUTIONS=1 when the
 // module is a reference solution.
 import fs from 'node:fs';
@@ -32,13 +33,15 @@ if (!file) {
 }
 
 registerTsx();
-register(pathToFileURL(path.join(root, 'grader', 'harness', 'hooks.mjs')), {
-  data: {
-    sys: pathToFileURL(path.join(root, 'src', 'sys', 'index.ts')).href,
-    solutions: pathToFileURL(path.join(root, 'solutions')).href + '/',
-    allowSolutions: process.env.LEARN_IO_ALLOW_SOLUTIONS === '1',
-  },
-});
+const hooks = {
+  sys: pathToFileURL(path.join(root, 'src', 'sys', 'index.ts')).href,
+  threads: pathToFileURL(path.join(root, 'src', 'threads', 'index.ts')).href,
+  solutions: pathToFileURL(path.join(root, 'solutions')).href + '/',
+  allowSolutions: process.env.LEARN_IO_ALLOW_SOLUTIONS === '1',
+};
+register(pathToFileURL(path.join(root, 'grader', 'harness', 'hooks.mjs')), { data: hooks });
+// Worker threads the server starts (src/threads/boot.mjs) register the same hooks from here.
+process.env.LEARN_IO_HOOKS = JSON.stringify(hooks);
 
 // An error thrown later, from a callback, ends the server the same way as one thrown by main().
 process.on('uncaughtException', (error) => crashed(error));
@@ -73,7 +76,9 @@ try {
     }
     report({ event: 'ready', host: bound.host, port: bound.port });
   };
-  await mod.main({ host, port, ready });
+  // Exercise-specific settings (an FTP server's root, users, pool size...) come as JSON from the harness.
+  const config = process.env.LEARN_IO_SERVE_CONFIG ? JSON.parse(process.env.LEARN_IO_SERVE_CONFIG) : {};
+  await mod.main({ ...config, host, port, ready });
   report({ event: 'returned', ready: readyOnce });
   console.error(`main() returned${readyOnce ? '' : ' without calling ready()'}: a server's main should serve until it is stopped`);
   process.exit(readyOnce ? 0 : 1);

@@ -30,6 +30,10 @@ export interface StartOptions {
   port?: number;
   /** Pass the server's stdout and stderr through instead of keeping a tail (for `learn-io serve`). */
   inherit?: boolean;
+  /** More options for main() besides host, port and ready (JSON-serialisable): an FTP root, users, limits. */
+  config?: Record<string, unknown>;
+  /** More environment variables for the server process. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The module of an exercise under test: in LEARN_IO_TARGET (set by the grader) or the reference. */
@@ -162,6 +166,8 @@ export function startServer(options: StartOptions): Promise<ServerProcess> {
     NODE_OPTIONS: '',
   };
   if (options.nofile) env.LEARN_IO_SERVE_NOFILE = String(options.nofile);
+  if (options.config) env.LEARN_IO_SERVE_CONFIG = JSON.stringify(options.config);
+  Object.assign(env, options.env);
   const child = spawn(process.execPath, [runner, options.module], {
     cwd: path.dirname(options.module),
     env,

@@ -220,7 +220,11 @@ function workspaceTsconfig(root: string): string {
       strict: true,
       skipLibCheck: true,
       // `import ... from 'learn-io/sys'` in an exercise: the runtime library's source, for its types.
-      paths: Object.fromEntries(['learn-io', 'learn-io/sys'].map((name) => [name, [rel(path.join(packageRoot, 'src', 'sys', 'index.ts'))]])),
+      paths: {
+        'learn-io': [rel(path.join(packageRoot, 'src', 'sys', 'index.ts'))],
+        'learn-io/sys': [rel(path.join(packageRoot, 'src', 'sys', 'index.ts'))],
+        'learn-io/threads': [rel(path.join(packageRoot, 'src', 'threads', 'index.ts'))],
+      },
 
     },
     include: ['exercises'],
