@@ -44,10 +44,11 @@ export interface ExerciseStep extends StepBase {
   /** Graded hints, from a nudge to nearly the answer; `learn-io hint` shows one more each time. */
   hints: string[];
   /**
-   * A server exercise: the hidden suite starts the learner's module as a process of its own through
-   * the socket harness (grader/harness), so the test worker does not import it.
+   * A server exercise: the file (one of `files`) whose main() the socket harness (grader/harness) runs
+   * as a process of its own, for the hidden suite and for `learn-io serve`. The test worker does not
+   * import a server exercise's files.
    */
-  server?: true;
+  server?: string;
   /** A bonus part: optional for completing the course. */
   bonus?: true;
 }
@@ -113,7 +114,7 @@ export const course: readonly Step[] = [
     title: 'A small gevent: the hub and cooperative sockets',
     summary: 'spawn, sleep, join, joinAll, kill, timeouts; then an echo server over epoll',
     files: ['hub.ts', 'server.ts'],
-    server: true,
+    server: 'server.ts',
     points: 100,
     testTimeoutMs: 15_000,
     suiteTimeoutMs: 300_000,
@@ -167,7 +168,7 @@ export const course: readonly Step[] = [
     title: 'An upper-case echo server over select()',
     summary: 'non-blocking sockets, read and write lists, per-client output buffers',
     files: ['server.ts'],
-    server: true,
+    server: 'server.ts',
     points: 100,
     testTimeoutMs: 15_000,
     suiteTimeoutMs: 180_000,
@@ -197,7 +198,7 @@ export const course: readonly Step[] = [
     bonus: true,
     platforms: ['linux'],
     files: ['server.ts'],
-    server: true,
+    server: 'server.ts',
     points: 50,
     testTimeoutMs: 15_000,
     suiteTimeoutMs: 240_000,

@@ -85,6 +85,10 @@ describe('catalog', () => {
     }
   });
 
+  it("a server exercise's server file is one of its files", () => {
+    for (const step of built) if (step.kind === 'exercise' && step.server !== undefined) expect(step.files, step.id).toContain(step.server);
+  });
+
   it('demo ids resolve to files in lessons/demos/', () => {
     for (const step of built) if (step.kind === 'lesson') for (const d of step.demos) expect(fs.existsSync(demoPath(d.id)), d.id).toBe(true);
   });

@@ -32,7 +32,7 @@ function wrongImplementation(step: ExerciseStep, patch: string): string {
  * suites and the server suites (seconds per run) side by side.
  */
 export function wrongImplementationTests(servers: boolean): void {
-  const exercises = course.filter((s): s is ExerciseStep => s.kind === 'exercise' && !s.coming && (s.server === true) === servers);
+  const exercises = course.filter((s): s is ExerciseStep => s.kind === 'exercise' && !s.coming && (s.server !== undefined) === servers);
   for (const step of exercises) {
     const root = path.join(packageRoot, 'test', 'fixtures', step.id);
     const patches = fs.existsSync(root) ? fs.readdirSync(root).filter((f) => f.endsWith('.patch')) : [];

@@ -27,7 +27,7 @@ export const serve: Command = {
     }
     const port = flags.port === undefined ? SERVE_PORT : Number(flags.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ToolError('USAGE', `--port must be a port number, not "${String(flags.port)}".`);
-    const module = path.join(workspaceExerciseDir(ws.root, step), step.files[0]!);
+    const module = path.join(workspaceExerciseDir(ws.root, step), step.server);
     ctx.print(kleur.dim(`starting ${shown(ctx, module)} ...`));
     let server;
     try {
