@@ -80,12 +80,14 @@ export interface FailureContext {
 
 /** Builds the error for a failed expectation: the sentence, the transcript, the server's death, the by-hand command. */
 export function failure(ctx: FailureContext, sentence: string): HarnessFailure {
-  const parts = [sentence, '', `transcript (last lines):`, ctx.transcript.tail()];
+  // What matters most first: the sentence, how the server died, the command to try; then the log.
+  const parts = [sentence];
   const died = ctx.death?.();
   if (died) parts.push('', died);
   if (ctx.transcript.reproduce) {
     parts.push('', `try it by hand: \`npx learn-io serve ${ctx.exercise ?? ''}\` in one terminal, then in another:`, `    ${ctx.transcript.reproduce(ctx.port)}`);
   }
+  parts.push('', 'transcript (last lines):', ctx.transcript.tail(12));
   return new HarnessFailure(parts.join('\n'));
 }
 

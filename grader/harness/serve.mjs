@@ -32,6 +32,18 @@ if (!file) {
   process.exit(2);
 }
 
+// If whatever started us dies, even by SIGKILL, we must not outlive it: a learner's server blocked in
+// select() never runs a JavaScript handler, so ask the kernel (prctl(2) PR_SET_PDEATHSIG) to send us
+// SIGKILL when our parent goes. (Our own children are ended with our process group by the harness.)
+if (process.platform === 'linux') {
+  const { default: koffi } = await import('koffi');
+  const prctl = koffi.load('libc.so.6').func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)');
+  const PR_SET_PDEATHSIG = 1;
+  prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0);
+  const parent = Number(process.env.LEARN_IO_PARENT_PID);
+  if (parent && process.ppid !== parent) process.exit(1); // it died before we asked
+}
+
 registerTsx();
 const hooks = {
   sys: pathToFileURL(path.join(root, 'src', 'sys', 'index.ts')).href,

@@ -17,6 +17,11 @@ const TAIL_BYTES = 4000;
 /** The server did something that ends the test: exited, crashed, never became ready. The learner's fault. */
 export class ServerFailure extends Error {
   override name = 'ServerFailure';
+  constructor(message: string) {
+    super(message);
+    // No stack: where the harness noticed it means nothing to the learner.
+    this.stack = `${this.name}: ${message}`;
+  }
 }
 
 export interface StartOptions {
@@ -102,7 +107,9 @@ export class ServerProcess {
   death(): string {
     if (!this.#exit) return '';
     const how = this.#exit.signal ? `was killed by ${this.#exit.signal}` : `exited with code ${this.#exit.code}`;
-    return `The server ${how}${this.#crash ? ` after an uncaught ${this.#crash}` : ''}. The end of its stderr:\n${indent(this.stderrTail())}`;
+    const crash = this.#crash ? ` after an uncaught ${this.#crash.replace(/\.$/, '')}` : '';
+    if (this.child.stderr === null) return `The server ${how}${crash}.`; // its stderr went to the terminal
+    return `The server ${how}${crash}. The end of its stderr:\n${indent(this.stderrTail())}`;
   }
 
   /** The descriptors the server process holds open now (Linux: /proc/PID/fd). Throws ServerFailure once it is gone. */
@@ -163,6 +170,7 @@ export function startServer(options: StartOptions): Promise<ServerProcess> {
     LEARN_IO_SERVE_HOST: '127.0.0.1',
     LEARN_IO_SERVE_PORT: String(options.port ?? 0),
     LEARN_IO_ALLOW_SOLUTIONS: isReference(options.module) ? '1' : '0',
+    LEARN_IO_PARENT_PID: String(process.pid),
     NODE_OPTIONS: '',
   };
   if (options.nofile) env.LEARN_IO_SERVE_NOFILE = String(options.nofile);
@@ -187,10 +195,25 @@ export function startServer(options: StartOptions): Promise<ServerProcess> {
       clearTimeout(timer);
       void server.stop(200).then(() => reject(new ServerFailure(why)));
     };
-    const timer = setTimeout(
-      () => fail(`The server did not call ready(address) within ${limit} ms of starting. The end of its stderr:\n${indent(server.stderrTail())}`),
-      limit,
-    );
+    const timer = setTimeout(() => {
+      let cpu = NaN;
+      try {
+        cpu = server.cpuMs();
+      } catch {
+        // gone meanwhile
+      }
+      const busy = cpu > limit / 2;
+      const why = busy
+        ? `It used ${cpu} ms of CPU meanwhile: a loop that runs before ready() is called?`
+        : `It used ${Number.isNaN(cpu) ? 'little' : `${cpu} ms of`} CPU meanwhile, so it was waiting: does main() call ready(listener.getsockname()) ` +
+          'once it listens, before its loop? (Do not call main() yourself at the end of the file: the harness calls it.)';
+      const out = server.stdoutTail();
+      fail(
+        `The server did not call ready(address) within ${limit} ms of starting. ${why}` +
+          (out ? `\nThe end of its stdout:\n${indent(out)}` : '') +
+          `\nThe end of its stderr:\n${indent(server.stderrTail())}`,
+      );
+    }, limit);
     const channel = child.stdio[3] as NodeJS.ReadableStream;
     channel.on('data', (d: Buffer) => {
       buffered += d.toString('utf8');

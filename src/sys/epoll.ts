@@ -6,7 +6,7 @@
 import { constants as C } from './constants.ts';
 import { check, errnoOf, osError } from './errors.ts';
 import { errno as lastErrno, libc } from './libc.ts';
-import { filenoOf, type Waitable } from './select.ts';
+import { filenoOf, waitLimit, type Waitable } from './select.ts';
 
 // struct epoll_event { uint32_t events; epoll_data_t data; }: packed on x86-64 (12 bytes), naturally
 // aligned elsewhere (16 bytes, the 64-bit data at offset 8). See <sys/epoll.h>, __EPOLL_PACKED.
@@ -42,6 +42,8 @@ export function epoll_create1(flags: number = C.EPOLL_CLOEXEC ?? 0): number {
 export function epoll_ctl(epfd: number, op: number, fd: number, events = 0, data: number = fd): void {
   const { ctl } = functions();
   if (!Number.isSafeInteger(data) || data < 0) throw new RangeError(`epoll_ctl: data must be a non-negative safe integer, not ${data}`);
+  // EPOLLIN | EPOLLET is negative in JavaScript (bitwise operators give int32): both spellings are fine.
+  if (!Number.isInteger(events) || events < -(2 ** 31) || events > 2 ** 32 - 1) throw new RangeError(`epoll_ctl: events must be a mask of EPOLLIN, EPOLLOUT, EPOLLET, ..., not ${JSON.stringify(events)}`);
   const ev = Buffer.alloc(EPOLL_EVENT_SIZE);
   ev.writeUInt32LE(events >>> 0, 0);
   ev.writeUInt32LE(data % 2 ** 32, DATA_OFFSET);
@@ -55,11 +57,17 @@ export function epoll_ctl(epfd: number, op: number, fd: number, events = 0, data
  * EPOLLERR and EPOLLHUP even unasked; EPOLLRDHUP when asked for and the peer shut down its writing half.
  */
 export function epoll_wait(epfd: number, maxevents: number, timeoutMs: number | null = -1): EpollEvent[] {
-  const { wait } = functions();
   if (!Number.isInteger(maxevents) || maxevents <= 0) throw new RangeError(`epoll_wait: maxevents must be a positive integer, not ${maxevents}`);
-  const buf = Buffer.alloc(EPOLL_EVENT_SIZE * maxevents);
-  const forever = timeoutMs == null || timeoutMs < 0;
-  const deadline = forever ? 0 : performance.now() + timeoutMs;
+  return waitInto(epfd, Buffer.allocUnsafe(EPOLL_EVENT_SIZE * maxevents), maxevents, timeoutMs);
+}
+
+// epoll_wait(2) into a caller's buffer, so a loop that waits again and again allocates nothing per
+// call: a wait must cost what is ready, not what is watched.
+function waitInto(epfd: number, buf: Buffer, maxevents: number, timeoutMs: number | null): EpollEvent[] {
+  const { wait } = functions();
+  const limit = waitLimit(timeoutMs, 'epoll_wait');
+  const forever = limit < 0;
+  const deadline = forever ? 0 : performance.now() + limit;
   const n = check('epoll_wait', epfd, () => wait(epfd, buf, maxevents, forever ? -1 : Math.ceil(Math.max(0, deadline - performance.now()))));
   const out: EpollEvent[] = [];
   for (let i = 0; i < n; i++) {
@@ -75,6 +83,7 @@ export function epoll_wait(epfd: number, maxevents: number, timeoutMs: number | 
  */
 export class Epoll {
   #epfd: number;
+  #events = Buffer.alloc(0);
 
   /** epoll_create1(EPOLL_CLOEXEC). Throws OSError ENOSYS off Linux. */
   constructor() {
@@ -106,7 +115,9 @@ export class Epoll {
 
   /** epoll_wait: [fd, events] pairs, at most `maxevents`; timeoutMs -1 or null waits without a limit. */
   poll(timeoutMs: number | null = -1, maxevents = 1024): [number, number][] {
-    return epoll_wait(this.#epfd, maxevents, timeoutMs).map((e) => [e.data, e.events]);
+    if (!Number.isInteger(maxevents) || maxevents <= 0) throw new RangeError(`epoll_wait: maxevents must be a positive integer, not ${maxevents}`);
+    if (this.#events.length < EPOLL_EVENT_SIZE * maxevents) this.#events = Buffer.allocUnsafe(EPOLL_EVENT_SIZE * maxevents);
+    return waitInto(this.#epfd, this.#events, maxevents, timeoutMs).map((e) => [e.data, e.events]);
   }
 
   /** close(2) of the epoll descriptor; idempotent. */

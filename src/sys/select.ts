@@ -49,8 +49,17 @@ function toFdSet(list: readonly Waitable[], fds: number[], syscall: string): Buf
 
 const isSet = (set: Buffer | null, fd: number) => set !== null && (set[fd >> 3]! & (1 << (fd & 7))) !== 0;
 
-function checkTimeout(timeoutMs: number | null | undefined, syscall: string): void {
-  if (timeoutMs != null && !(timeoutMs >= 0)) throw new RangeError(`${syscall}: timeoutMs must be >= 0, or null to wait without a limit; got ${timeoutMs}`);
+/**
+ * A wait's limit in ms as the calls take it: -1 for "no limit" (null, undefined, a negative number or
+ * Infinity), else the number. Throws RangeError for NaN or anything that is not a number, so that a
+ * typo never turns a blocking wait into a busy loop.
+ */
+export function waitLimit(timeoutMs: unknown, syscall: string): number {
+  if (timeoutMs === null || timeoutMs === undefined) return -1;
+  if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) {
+    throw new RangeError(`${syscall}: timeoutMs is a number of ms (0 only looks; null, -1 or Infinity wait without a limit), not ${JSON.stringify(timeoutMs)}`);
+  }
+  return timeoutMs < 0 || timeoutMs === Infinity ? -1 : timeoutMs;
 }
 
 /**
@@ -65,14 +74,17 @@ function checkTimeout(timeoutMs: number | null | undefined, syscall: string): vo
  * not an open descriptor.
  */
 export function select<T extends Waitable>(rlist: readonly T[], wlist: readonly T[], xlist: readonly T[], timeoutMs?: number | null): [T[], T[], T[]] {
-  checkTimeout(timeoutMs, 'select');
+  if (typeof timeoutMs === 'number' && timeoutMs < 0) {
+    throw new RangeError(`select: timeoutMs must be >= 0, or null (or Infinity) to wait without a limit; got ${timeoutMs}`);
+  }
+  const limit = waitLimit(timeoutMs, 'select');
   const fds: number[] = [];
   const r = toFdSet(rlist, fds, 'select');
   const w = toFdSet(wlist, fds, 'select');
   const x = toFdSet(xlist, fds, 'select');
   const nfds = fds.length === 0 ? 0 : Math.max(...fds) + 1;
-  const deadline = timeoutMs == null ? undefined : performance.now() + timeoutMs;
-  const tv = timeoutMs == null ? null : Buffer.alloc(16);
+  const deadline = limit < 0 ? undefined : performance.now() + limit;
+  const tv = limit < 0 ? null : Buffer.alloc(16);
   // The kernel overwrites the sets (and, on Linux, the timeval), so a retry after EINTR rebuilds them.
   const copies = [r && Buffer.from(r), w && Buffer.from(w), x && Buffer.from(x)] as const;
   check('select', undefined, () => {
@@ -110,13 +122,20 @@ export interface PollResult extends PollFd {
  * -1) throws RangeError, as in Python: poll(2) would skip it silently and could wait forever.
  */
 export function poll(fds: readonly PollFd[], timeoutMs: number | null = -1): PollResult[] {
+  if (!Array.isArray(fds)) throw new TypeError('poll: fds is an array of { fd, events }');
+  const limit = waitLimit(timeoutMs, 'poll');
   const buf = Buffer.alloc(8 * fds.length); // struct pollfd { int fd; short events; short revents; }
   fds.forEach((p, i) => {
-    buf.writeInt32LE(filenoOf(p.fd, 'poll'), i * 8);
+    if (!Number.isInteger(p?.events) || p.events < 0 || p.events > 0xffff) {
+      throw new RangeError(`poll: fds[${i}].events must be a mask of POLLIN, POLLOUT, ..., not ${JSON.stringify(p?.events)}`);
+    }
+    const fd = filenoOf(p.fd, 'poll');
+    if (fd > 2 ** 31 - 1) throw new RangeError(`poll: fds[${i}].fd ${fd} is not a descriptor number`);
+    buf.writeInt32LE(fd, i * 8);
     buf.writeInt16LE(p.events << 16 >> 16, i * 8 + 4);
   });
-  const forever = timeoutMs == null || timeoutMs < 0;
-  const deadline = forever ? 0 : performance.now() + timeoutMs;
+  const forever = limit < 0;
+  const deadline = forever ? 0 : performance.now() + limit;
   const n = check('poll', undefined, () => libc.poll(buf, fds.length, forever ? -1 : Math.ceil(Math.max(0, deadline - performance.now()))));
   const ready: PollResult[] = [];
   for (let i = 0; i < fds.length && ready.length < n; i++) {

@@ -8,7 +8,7 @@
 import { constants as C } from './constants.ts';
 import { Epoll } from './epoll.ts';
 import { OSError } from './errors.ts';
-import { fdSetsizeError, filenoOf, poll, select, type Waitable } from './select.ts';
+import { fdSetsizeError, filenoOf, poll, select, waitLimit, type Waitable } from './select.ts';
 
 /** Interest in reading (data, a connection to accept, end of stream). */
 export const EVENT_READ = 1;
@@ -73,7 +73,8 @@ export abstract class BaseSelector<T = unknown> {
    */
   select(timeoutMs?: number | null): [SelectorKey<T>, number][] {
     this.#open();
-    const wait = timeoutMs == null ? null : Math.max(0, timeoutMs);
+    const limit = waitLimit(timeoutMs, 'select');
+    const wait = timeoutMs == null || timeoutMs === Infinity ? null : Math.max(0, limit); // negative: only look, as in Python
     const out: [SelectorKey<T>, number][] = [];
     for (const [fd, ready] of this.backendWait(wait)) {
       const key = this.#keys.get(fd);
@@ -200,7 +201,8 @@ export class EpollSelector<T = unknown> extends BaseSelector<T> {
     }
   }
   protected *backendWait(timeoutMs: number | null): Iterable<[number, number]> {
-    const max = Math.max(1, this.getMap().size);
+    // Enough for a busy turn; more ready descriptors simply come back on the next call (still ready).
+    const max = Math.max(1, Math.min(this.getMap().size, 1024));
     for (const [fd, ev] of this.#ep.poll(timeoutMs, max)) yield [fd, toEvents(ev, C.EPOLLIN!, C.EPOLLOUT!)];
   }
   protected override backendClose(): void {

@@ -282,6 +282,7 @@ export class Socket {
    * RangeError unless 0 <= nbytes <= buffer.byteLength (the kernel would write past the buffer).
    */
   recvInto(buffer: Uint8Array, nbytes: number = buffer.byteLength, flags = 0): number {
+    if (!(buffer instanceof Uint8Array)) throw new TypeError('recvInto: buffer must be a Buffer or Uint8Array');
     if (!Number.isInteger(nbytes) || nbytes < 0 || nbytes > buffer.byteLength) {
       throw new RangeError(`recvInto: nbytes must be an integer from 0 to the buffer's ${buffer.byteLength} bytes, not ${nbytes}`);
     }
@@ -369,6 +370,9 @@ export class Socket {
 
   /** setsockopt(2): an integer (or boolean) option, or raw bytes for a struct option such as SO_LINGER. */
   setsockopt(level: number, optname: number, value: number | boolean | Uint8Array): void {
+    if (!(value instanceof Uint8Array) && typeof value !== 'boolean' && !Number.isInteger(value)) {
+      throw new TypeError(`setsockopt: value is an integer, a boolean or bytes (a Buffer), not ${JSON.stringify(value)}`);
+    }
     const v = value instanceof Uint8Array ? value : new Int32Array([Number(value)]);
     check('setsockopt', this.#fd, () => libc.setsockopt(this.#fd, level, optname, v, v.byteLength));
   }
@@ -429,6 +433,7 @@ export function socketpair(family: number = C.AF_UNIX, type: number = C.SOCK_STR
 
 /** The family of a numeric host: AF_INET6 when it contains ':', else AF_INET. */
 export function familyOf(host: string): number {
+  if (typeof host !== 'string') throw new TypeError(`host must be a numeric address string ('127.0.0.1', '::1'), not ${JSON.stringify(host)}`);
   return host.includes(':') ? C.AF_INET6 : C.AF_INET;
 }
 

@@ -40,6 +40,17 @@ export class QueueShutDown extends Error {
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 
+/**
+ * When a wait of `timeoutMs` ends (performance.now() time): Infinity without a limit; a limit of 0 or
+ * less means no wait at all. NaN (say, a limit computed from an undefined) is refused: Atomics.wait
+ * would take it for "no limit" and wait forever.
+ */
+function deadlineOf(timeoutMs: number | undefined): number {
+  if (timeoutMs === undefined) return Infinity;
+  if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) throw new RangeError(`a limit is a number of ms, not ${String(timeoutMs)}`);
+  return performance.now() + timeoutMs;
+}
+
 export class Queue {
   readonly #a: Int32Array;
 
@@ -58,6 +69,8 @@ export class Queue {
   /** The same queue, seen from another thread: `Queue.from(workerData.queue)`. */
   static from(buffer: SharedArrayBuffer): Queue {
     if (!(buffer instanceof SharedArrayBuffer)) throw new TypeError('Queue.from() takes the SharedArrayBuffer of a Queue (queue.buffer)');
+    // Int32Array would refuse a length that is not a multiple of 4 with a RangeError of its own.
+    if (buffer.byteLength < (HEADER + 1) * 4 || buffer.byteLength % 4 !== 0) throw new TypeError('this SharedArrayBuffer is not a Queue\'s');
     const q = new Queue(buffer);
     if (!(q.#a[CAPACITY]! >= 1) || buffer.byteLength !== (HEADER + q.#a[CAPACITY]!) * 4) throw new TypeError('this SharedArrayBuffer is not a Queue\'s');
     return q;
@@ -84,7 +97,7 @@ export class Queue {
   put(item: number, timeoutMs?: number): void {
     if (!Number.isInteger(item) || item < INT32_MIN || item > INT32_MAX) throw new RangeError(`a Queue carries 32-bit integers, not ${item}`);
     const a = this.#a;
-    const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
+    const deadline = deadlineOf(timeoutMs);
     this.#lock();
     for (;;) {
       if (a[STATE] !== OPEN) {
@@ -117,7 +130,7 @@ export class Queue {
    */
   get(timeoutMs?: number): number {
     const a = this.#a;
-    const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
+    const deadline = deadlineOf(timeoutMs);
     this.#lock();
     for (;;) {
       const state = a[STATE]!;

@@ -219,6 +219,7 @@ function workspaceTsconfig(root: string): string {
       noEmit: true,
       strict: true,
       skipLibCheck: true,
+      types: ['node'],
       // `import ... from 'learn-io/sys'` in an exercise: the runtime library's source, for its types.
       paths: {
         'learn-io': [rel(path.join(packageRoot, 'src', 'sys', 'index.ts'))],

@@ -6,7 +6,7 @@
 // rows of shared/design/cases.md that each case reproduces.
 import { afterEach, it } from 'vitest';
 import { Client, failure, show, Transcript, type FailureContext } from '../../harness/clients.ts';
-import { startServer, targetModule, type ServerProcess } from '../../harness/server.ts';
+import { ServerFailure, startServer, targetModule, type ServerProcess } from '../../harness/server.ts';
 
 /** The port `learn-io serve` listens on, for the by-hand commands in messages. */
 const SERVE_PORT = 7007;
@@ -31,6 +31,7 @@ export interface Stage extends FailureContext {
 }
 
 let current: { server: ServerProcess; clients: Client[] } | undefined;
+let startupFailure: string | undefined;
 
 afterEach(async () => {
   if (!current) return;
@@ -43,7 +44,16 @@ afterEach(async () => {
 /** Starts the server for one stage and gives the test its context. */
 export async function stage(id: string, file: string, name: string, reproduce?: string): Promise<Stage> {
   const transcript = new Transcript(name, reproduce ? () => reproduce : undefined);
-  const server = await startServer({ module: targetModule(id, file), nofile: 4096 });
+  // A server that could not start once will not start for the next test either: say so at once
+  // instead of waiting out the limit again in every test.
+  if (startupFailure) throw new ServerFailure(`Not run: the server did not start in an earlier test (${startupFailure.split('\n')[0]})`);
+  let server: ServerProcess;
+  try {
+    server = await startServer({ module: targetModule(id, file), nofile: 4096 });
+  } catch (e) {
+    if (e instanceof ServerFailure && !/exited|killed|stopped/.test(e.message)) startupFailure = e.message;
+    throw e;
+  }
   transcript.log('', `server started (pid ${server.pid}), listening on 127.0.0.1:${server.port}`);
   const clients: Client[] = [];
   current = { server, clients };

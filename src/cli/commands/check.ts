@@ -173,7 +173,14 @@ export function testLine(ctx: Context, test: TestResult, seen: Set<string> = new
   seen.add(key);
   const indent = (text: string) => text.split('\n').map((l) => `      ${l}`).join('\n');
   if (test.status === 'timeout') lines.push(indent(kleur.yellow(test.message?.startsWith('not run') ? test.message : `timed out: ${test.message ?? ''}`)));
-  else if (test.message) lines.push(indent(printable(test.message.split('\n').slice(0, 12).join('\n'))));
+  else if (test.message) {
+    // Long enough for a socket harness failure (sentence, the server's death, the command to try by
+    // hand, the transcript); a cut says so.
+    const all = test.message.split('\n');
+    const kept = all.slice(0, 40);
+    if (all.length > kept.length) kept.push(kleur.dim(`… ${all.length - kept.length} more lines (\`check --json\` has them all)`));
+    lines.push(indent(printable(kept.join('\n'))));
+  }
   if (test.expected !== undefined && test.actual !== undefined) {
     lines.push(indent(`${kleur.green('expected:')} ${printable(test.expected).split('\n').join('\n          ')}`));
     lines.push(indent(`${kleur.red('received:')} ${printable(test.actual).split('\n').join('\n          ')}`));

@@ -35,7 +35,8 @@ export const run: Command = {
     // On stderr, so that a demo's own output (`--json`) stays clean on stdout.
     ctx.err.write(kleur.dim(`demo ${found.demo.id}: ${found.demo.title} (from the lesson "${found.lesson.title}")\n\n`));
     // Its own process group, so whatever it starts ends with it.
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx/esm'), demoPath(args[0]), ...args.slice(1)], {
+    const quiet = new URL('../quiet-epipe.mjs', import.meta.url).href;
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx/esm'), '--import', quiet, demoPath(args[0]), ...args.slice(1)], {
       cwd: packageRoot,
       stdio: 'inherit',
       detached: true,

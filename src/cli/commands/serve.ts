@@ -1,5 +1,6 @@
 // `serve [ID]`: runs your server of a server exercise on a fixed port, the way the hidden tests start
 // it (same runner, same ready() handshake), so you can talk to it with nc, curl or an FTP client.
+import fs from 'node:fs';
 import kleur from 'kleur';
 import path from 'node:path';
 import { workspaceExerciseDir } from '../../catalog.ts';
@@ -28,6 +29,9 @@ export const serve: Command = {
     const port = flags.port === undefined ? SERVE_PORT : Number(flags.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ToolError('USAGE', `--port must be a port number, not "${String(flags.port)}".`);
     const module = path.join(workspaceExerciseDir(ws.root, step), step.server);
+    if (!fs.existsSync(module)) {
+      throw new ToolError('FILE_MISSING', `${shown(ctx, module)} is missing.`, `Restore the stub with \`npx learn-io reset ${step.id}\`.`);
+    }
     ctx.print(kleur.dim(`starting ${shown(ctx, module)} ...`));
     let server;
     try {
@@ -35,12 +39,15 @@ export const serve: Command = {
     } catch (e) {
       if (e instanceof ServerFailure) {
         ctx.err.write(`${kleur.red(e.message)}\n`);
+        if (/EADDRINUSE/.test(e.message)) {
+          ctx.err.write(`Port ${port} is taken (an earlier \`serve\` still running?). Pick another: \`npx learn-io serve ${step.id} --port ${port + 1}\`.\n`);
+        }
         return 1;
       }
       throw e;
     }
     ctx.print(`${kleur.green('listening')} on 127.0.0.1:${server.port} (pid ${server.pid}). Try, in another terminal:`);
-    ctx.print(`  printf 'hello\\n' | nc -N 127.0.0.1 ${server.port}`);
+    ctx.print(`  printf 'hello\\n' | nc -N 127.0.0.1 ${server.port}      (or: curl -s telnet://127.0.0.1:${server.port})`);
     ctx.print(kleur.dim('Ctrl-C stops it.'));
     const stop = () => void server.stop(500);
     process.on('SIGINT', stop);
