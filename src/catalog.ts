@@ -221,9 +221,8 @@ export const course: readonly Step[] = [
     kind: 'lesson',
     title: 'Threads, shared memory and pools',
     summary: 'worker_threads, SharedArrayBuffer and Atomics, libuv\'s thread pool, producer and consumer',
-    coming: true,
     demos: [
-      { id: 'uv-threadpool', title: "libuv's own thread pool: eight slow fs/crypto calls with UV_THREADPOOL_SIZE 4, then 8" },
+      { id: 'uv-threadpool', title: "libuv's own thread pool: eight slow reads on the pool with UV_THREADPOOL_SIZE 4, then 8" },
       { id: 'producer-consumer', title: 'producers and consumers on worker threads around one blocking Queue in shared memory' },
       { id: 'pool-vs-threads', title: 'a thread per connection, a fixed pool, an event loop: threads, memory and time for N clients' },
       { id: 'past-the-limit', title: 'what users past a maximum of concurrent sessions see: refused at once, or left waiting' },
