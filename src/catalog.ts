@@ -233,24 +233,53 @@ export const course: readonly Step[] = [
     kind: 'exercise',
     title: 'A fixed thread pool fed by a blocking queue',
     summary: 'workers started once, errors reported, shutdown that drains or cancels',
-    coming: true,
-    files: ['pool.ts'],
+    files: ['pool.ts', 'worker.ts'],
     points: 100,
-    testTimeoutMs: 10_000,
+    testTimeoutMs: 5000,
     suiteTimeoutMs: 120_000,
-    hints: [],
+    hints: [
+      'Start with serve() in worker.ts: Queue.from(init.queue), then loop queue.get(), await handle(task, ' +
+        'context), port.postMessage(outcome). Get one thread working before you write shutdown.',
+      'Constructor: check size and queueCapacity first. Then make one Queue.create(capacity) and call ' +
+        'startWorker(new URL(\'./worker.ts\', import.meta.url), { ... queue: queue.buffer, handler: href ... }) ' +
+        'size times. Send the handler as an href string: a URL object cannot be cloned to a thread.',
+      'Put the try/catch around the handle() call only, inside the loop. A failure posts { task, ok: false, ' +
+        'name, message } and the thread keeps going. Never use a task id such as -1 as a stop signal: every ' +
+        'int32 is a task; the Queue\'s shutdown is the stop signal.',
+      'submit() is queue.put(task, timeoutMs): the Queue already blocks, throws QueueFull after the limit and ' +
+        'QueueShutDown after shutdown. To drain, queue.shutdown(). To cancel, getNowait() until QueueEmpty to ' +
+        'collect the ids, then queue.shutdown({ immediate: true }).',
+      'Joining: one promise per thread, resolved by worker.once(\'exit\'). Keep Promise.all(exits) so that a ' +
+        'second shutdown() returns the same promise. Read worker.threadId when you start the thread: it is -1 ' +
+        'after exit.',
+    ],
   },
   {
     id: 'thread-pool-ftp',
     kind: 'exercise',
     title: 'A thread-pool FTP server',
     summary: 'RFC 959 for real clients, sessions served by the pool, a maximum of concurrent users',
-    coming: true,
-    files: ['ftp-server.ts'],
+    files: ['ftp-server.ts', 'session.ts'],
+    server: 'ftp-server.ts',
     points: 150,
     testTimeoutMs: 20_000,
-    suiteTimeoutMs: 300_000,
-    hints: [],
+    suiteTimeoutMs: 400_000,
+    hints: [
+      'Get the skeleton right first: main() starts the worker threads once, then loops on a blocking accept(). ' +
+        'It counts sessions in a shared Int32Array (Atomics.add), puts the new descriptor on the Queue, and a ' +
+        'worker takes it with get(), wraps it with Socket.fromFd() and serves the whole session.',
+      'The user limit is decided by the acceptor before queueing: when the count is at the maximum, send ' +
+        '"421 Too many users" on the new socket and close it at once. Each worker decrements the count in a ' +
+        'finally block, however its session ended (QUIT, EOF, reset, timeout, an error).',
+      'Read commands line by line from a buffer, not one recv() per command: a client may send half a line, ' +
+        'or several lines at once. Refuse a line longer than the limit (500) without waiting for its end.',
+      'Path resolution is the security core: join the session\'s directory with the argument, normalise it, ' +
+        'then resolve symlinks with fs.realpathSync and check the result is still inside the root. Do it for ' +
+        'every command that takes a path, including RNFR/RNTO and the directory of a STOR target.',
+      'PASV/EPSV: bind a listener to 127.0.0.1 port 0, reply with its port, accept() with a time limit (poll), ' +
+        'transfer, close, then send 226. STOR writes to a temporary name and renames it only after the data ' +
+        'connection ended cleanly; binary mode (TYPE I) never touches the bytes.',
+    ],
   },
   {
     id: 'servers-compared',

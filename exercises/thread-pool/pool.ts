@@ -62,6 +62,8 @@ export class ThreadPool {
    * TODO: check the options (P10), create the Queue, and start `options.size` threads now, each running
    * worker.ts: `startWorker(new URL('./worker.ts', import.meta.url), data)` (P01). Listen to each
    * thread's 'message' (outcomes, for onResult), 'error' and 'exit' (for shutdown's join, P08).
+   * A URL object cannot be cloned to a thread: send the handler as an href string (pathToFileURL of
+   * path.resolve(handler) for a path).
    * Throws a RangeError for a size or a queueCapacity that is not an integer in range, before any
    * thread starts.
    */

@@ -215,7 +215,7 @@ export class FtpControl {
     if (reply) return reply;
     await this.ctx.settle?.();
     const partial = this.pending > 0 ? ` (only an incomplete line came: ${show(this.#inbox.all(), 80)})` : '';
-    const how = this.#inbox.ended ? `${endWords(this.#inbox)} first` : `nothing came within ${timeoutMs} ms`;
+    const how = this.#inbox.ended ? `${endWords(this.#inbox)} first` : `nothing came within ${Math.round(timeoutMs)} ms`;
     this.ctx.transcript.log(this.name, `waited for ${waitingFor}: ${how}${partial}`);
     throw failure(this.ctx, `${this.name} waited for ${waitingFor}, but ${how}${partial}.`);
   }

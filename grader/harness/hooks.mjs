@@ -19,8 +19,9 @@ export function initialize(data) {
  * @param {(specifier: string, context: object) => Promise<{ url: string }>} nextResolve
  */
 export async function resolve(specifier, context, nextResolve) {
-  if (specifier === 'learn-io' || specifier === 'learn-io/sys') return { url: config.sys, shortCircuit: true };
-  if (specifier === 'learn-io/threads') return { url: config.threads, shortCircuit: true };
+  // Through the rest of the chain, so that tsx's hooks still see (and compile) the .ts file.
+  if (specifier === 'learn-io' || specifier === 'learn-io/sys') return nextResolve(config.sys, context);
+  if (specifier === 'learn-io/threads') return nextResolve(config.threads, context);
   const resolved = await nextResolve(specifier, context);
   const parent = context.parentURL ?? '';
   if (!config.allowSolutions && resolved.url.startsWith(config.solutions) && !parent.startsWith(config.solutions)) {

@@ -18,11 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
-// The reference imports the runtime library by relative path: under the harness, `learn-io/threads`
-// (and, in a worker thread, `learn-io/sys`) resolve through grader/harness/hooks.mjs, whose short-circuit
-// skips tsx, so the .ts file then fails to load. The stubs import 'learn-io/...' as a learner's file must.
-import { createServer, MSG_DONTWAIT, OSError, type InetAddress, type Socket } from '../../src/sys/index.ts';
-import { Queue, startWorker } from '../../src/threads/index.ts';
+import { createServer, MSG_DONTWAIT, OSError, type InetAddress, type Socket } from 'learn-io/sys';
+import { Queue, startWorker } from 'learn-io/threads';
 
 /** What the harness passes to main(): its own three, plus the exercise's configuration (all optional). */
 export interface ServeOptions extends FtpOptions {

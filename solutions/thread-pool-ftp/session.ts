@@ -15,9 +15,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads';
-// The reference imports the runtime library by relative path: under the harness, `learn-io/threads`
-// (and, in a worker thread, `learn-io/sys`) resolve through grader/harness/hooks.mjs, whose short-circuit
-// skips tsx, so the .ts file then fails to load. The stubs import 'learn-io/...' as a learner's file must.
 import {
   AF_INET,
   AF_INET6,
@@ -39,8 +36,8 @@ import {
   SOL_SOCKET,
   TCP_NODELAY,
   type InetAddress,
-} from '../../src/sys/index.ts';
-import { Queue, QueueShutDown } from '../../src/threads/index.ts';
+} from 'learn-io/sys';
+import { Queue, QueueShutDown } from 'learn-io/threads';
 import type { FtpConfig } from './ftp-server.ts';
 
 /** Bytes moved per recv/send/read/write of a transfer. */

@@ -124,7 +124,9 @@ async function main() {
   );
   emit({ type: 'ready' });
   try {
-    const all = await vitest.globTestSpecifications([request.suiteDir]);
+    // Vitest filters by path prefix: without the separator, grader/suites/thread-pool would also match
+    // grader/suites/thread-pool-ftp.
+    const all = await vitest.globTestSpecifications([request.suiteDir.endsWith(path.sep) ? request.suiteDir : request.suiteDir + path.sep]);
     if (all.length === 0) throw new Error(`no test files under ${request.suiteDir}`);
     const only = request.onlyIds;
     const specs = only ? all.map((spec) => spec.project.createSpecification(spec.moduleId, { testIds: only })) : all;

@@ -13,6 +13,9 @@
 // 5. Echo load: the select-server and epoll-server references against Node's net echo server, at
 //    10, 100 and 1,000 connections and 10 active beside 1,000 idle (test/bench/echo-load.ts), and
 //    the hub's coroutine echo server beside them.
+// 6. spawn + join of 100,000 tasks through the reference hub against async functions (below).
+// 7. FTP: download and upload of a 256 MB file and 20 concurrent 10 MB downloads, the thread-pool-ftp
+//    reference against vsftpd and pyftpdlib where installed (test/bench/ftp.ts).
 //
 // Knobs: BENCH_LOAD_RUNS, BENCH_LOAD_MS (echo load), BENCH_RUNS, BENCH_ROUND_TRIPS (switches), BENCH_WAIT_SIZES (e.g. "10,100,1000,10000"),
 // BENCH_SYSCALLS (getsockname calls per run), BENCH_TCP_TRIPS (round trips per run).
@@ -24,6 +27,7 @@ import path from 'node:path';
 import { formatUs, measureWaitCost } from '../../lessons/demos/wait-cost.ts';
 import { packageRoot } from '../../src/catalog.ts';
 import { benchEchoLoad } from './echo-load.ts';
+import { benchFtp } from './ftp.ts';
 import { Hub } from '../../solutions/hub/hub.ts';
 import { table } from '../../src/demo-kit.ts';
 import { createConnection, createServer, IPPROTO_TCP, Socket, TCP_NODELAY } from '../../src/sys/index.ts';
@@ -250,7 +254,7 @@ async function benchCalls(runs: number): Promise<void> {
   }
 }
 
-// 6. spawn + join of N tasks through the reference hub, against N async functions awaited with
+// spawn + join of N tasks through the reference hub, against N async functions awaited with
 //    Promise.all (Node's own scheduler), in tasks per second.
 const spawnRates: number[] = [];
 function benchSpawnJoin(n: number, runs: number): void {
@@ -292,3 +296,4 @@ await benchCalls(ioRuns);
 benchSpawnJoin(Number(process.env.BENCH_TASKS ?? 100_000), ioRuns);
 await benchNodeTasks(Number(process.env.BENCH_TASKS ?? 100_000), ioRuns);
 await benchEchoLoad(Number(process.env.BENCH_LOAD_RUNS ?? 3), Number(process.env.BENCH_LOAD_MS ?? 1500));
+await benchFtp();

@@ -229,9 +229,11 @@ export function clientCases(): void {
     await c.cmd('SIZE sub', 550, 'SIZE of a directory');
     await c.cmd('SIZE no-such-file', 550, 'SIZE of a missing file');
     const mdtm = await c.cmd('MDTM hello.txt', 213, 'MDTM of a file');
-    const m = /^213 (\d{14})(?:\.\d+)?$/.exec(mdtm.text.trim());
-    const want = new Date(fs.statSync(path.join(s.root, 'hello.txt')).mtimeMs).toISOString().replace(/[-T:]/g, '').slice(0, 14);
-    if (!m || Math.abs(Number(m[1]) - Number(want)) > 2) throw failure(s, `MDTM hello.txt answered ${JSON.stringify(mdtm.text)}; expected "213 ${want}" (the modification time in UTC, 14 digits).`);
+    const m = /^213 (\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(?:\.\d+)?$/.exec(mdtm.text.trim());
+    const mtime = fs.statSync(path.join(s.root, 'hello.txt')).mtimeMs;
+    const want = new Date(mtime).toISOString().replace(/[-T:]/g, '').slice(0, 14);
+    const [, y, mo, d, h, mi, sec] = (m ?? []).map(Number);
+    if (!m || Math.abs(Date.UTC(y!, mo! - 1, d, h, mi, sec) - mtime) > 1500) throw failure(s, `MDTM hello.txt answered ${JSON.stringify(mdtm.text)}; expected "213 ${want}" (the modification time in UTC, 14 digits).`);
     await c.cmd('MDTM no-such-file', 550, 'MDTM of a missing file');
     await c.cmd('MKD sub', 550, 'MKD of an existing directory');
     await c.cmd('RMD sub', 550, 'RMD of a directory that is not empty');

@@ -79,9 +79,8 @@ export function limitCases(): void {
 
   ftpCase('B19 maxUsers 4, idleTimeoutMs 1000: four silent logged-in clients hold every slot, the fifth is refused at once; after the timeout the four get 421 and new clients are admitted', { maxUsers: 4, idleTimeoutMs: 1000, reproduce: nc }, async (s) => {
     const quiet = await Promise.all(Array.from({ length: 4 }, (_, i) => s.session(`silent-${i + 1}`)));
-    const since = Math.max(...quiet.map((c) => c.replies.at(-1)!.at));
     await s.refused('fifth', 'past maxUsers = 4, while four sessions sit idle');
-    await Promise.all(quiet.map((c) => idleClose(s, c, since, 1000, `${c.name} (logged in, silent)`)));
+    await Promise.all(quiet.map((c) => idleClose(s, c, c.replies.at(-1)!.at, 1000, `${c.name} (logged in, silent)`)));
     const fresh = await Promise.all(Array.from({ length: 4 }, (_, i) => s.admitted(`fresh-${i + 1}`, 1000)));
     for (const c of fresh) await c.login(USER, PASSWORD);
   });

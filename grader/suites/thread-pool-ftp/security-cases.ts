@@ -175,9 +175,16 @@ export function securityCases(): void {
     await refusedRetr(s, c, '..%2f..%2f..%2f..%2fsecret-top.txt', '"%2f" is not a slash');
   });
 
-  ftpCase('S5 a sibling directory whose name starts with the root\'s (<base>/srv/root2 beside <base>/srv/root) is outside too: RETR, SIZE, CWD, LIST of ../root2 refused', { reproduce: nc(`${login}SIZE ../root2/secret.txt\\r\\n`) }, async (s) => {
+  ftpCase('S5 a sibling directory whose name starts with the root\'s (<base>/srv/root2 beside <base>/srv/root) is outside too: RETR, SIZE, CWD through ../root2 or a link to it refused', { reproduce: nc(`${login}SIZE ../root2/secret.txt\\r\\n`) }, async (s) => {
+    // Text can't climb out ("..", S2); a symlink can: the check on its real path must compare whole components.
+    fs.symlinkSync('../root2', path.join(s.root, 'to-sibling'));
+    fs.symlinkSync(path.join(s.base, 'srv', 'root2', 'secret.txt'), path.join(s.root, 'sibling-secret'));
     const c = await s.session('client-1');
-    await refusedRetr(s, c, '../root2/secret.txt', 'root2 is a sibling of the root, not inside it (a startsWith check without the trailing "/")');
+    await refusedRetr(s, c, 'to-sibling/secret.txt', 'the link leads to <base>/srv/root2, a sibling of the root whose name merely starts with the root\'s (a startsWith check without the trailing "/")');
+    await refusedRetr(s, c, 'sibling-secret', 'the link leads to a file in <base>/srv/root2, beside the root, not inside it');
+    await c.cmd('SIZE sibling-secret', 550, 'SIZE of a link into the sibling root2');
+    await c.cmd('CWD to-sibling', 550, 'CWD into a link to the sibling root2');
+    await refusedRetr(s, c, '../root2/secret.txt', 'root2 is a sibling of the root, not inside it');
     await refusedRetr(s, c, '/../root2/secret.txt', 'root2 is outside the root');
     await c.cmd('SIZE ../root2/secret.txt', 550, 'SIZE ../root2/secret.txt');
     const r = await c.cmd('CWD ../root2', [250, 550], 'CWD ../root2');

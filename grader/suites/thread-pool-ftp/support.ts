@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, it } from 'vitest';
-import { failure, Transcript, type FailureContext } from '../../harness/clients.ts';
+import { failure, show, Transcript, type FailureContext } from '../../harness/clients.ts';
 import { FtpControl, FtpData, type FtpReply } from '../../harness/ftp-client.ts';
 import { startServer, targetModule, type ServerProcess } from '../../harness/server.ts';
 
@@ -262,7 +262,7 @@ export async function stage(name: string, options: StageOptions = {}): Promise<F
       const deadline = performance.now() + withinMs;
       for (;;) {
         const c = await s.connect(who);
-        const r = await c.reply(Math.max(200, deadline - performance.now() + 200), 'the greeting (220) of a server with a free slot');
+        const r = await c.reply(1500, 'the greeting (220) of a server with a free slot');
         if (r.code === 220) return c;
         if (r.code === 421 && performance.now() < deadline) {
           transcript.log(who, 'a slot is still being freed: trying again');
@@ -389,7 +389,7 @@ export function sameBytes(s: FtpStage, got: Buffer, want: Buffer, what: string):
   throw failure(
     s,
     `${what}: ${got.length.toLocaleString('en-US')} bytes (sha256 ${sha256(got).slice(0, 16)}...) where ${want.length.toLocaleString('en-US')} bytes (sha256 ${sha256(want).slice(0, 16)}...) were expected; ` +
-      `the first difference is at byte ${where} (got ${JSON.stringify(got.subarray(where, where + 12).toString('latin1'))}, expected ${JSON.stringify(want.subarray(where, where + 12).toString('latin1'))}). ` +
+      `the first difference is at byte ${where.toLocaleString('en-US')} (got ${show(got.subarray(where, where + 12))}, expected ${show(want.subarray(where, where + 12))}). ` +
       'Files go through unchanged, in TYPE A as in TYPE I (ftp.md §3.4 TYPE, §5.3).',
   );
 }

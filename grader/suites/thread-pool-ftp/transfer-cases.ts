@@ -275,6 +275,7 @@ export function transferCases(): void {
     sameBytes(s, await download(s, fresh, 'allbytes.bin'), FIXTURES['allbytes.bin']!, 'a fresh client\'s download');
     const again = await Promise.all(Array.from({ length: 19 }, (_, i) => s.admitted(`again-${i + 1}`, 1500)));
     s.transcript.log('', `the fresh client and ${again.length} more were admitted together: all 20 slots are free`);
+    await s.refused('21st', 'past maxUsers = 20');
     for (const c of [fresh, ...again]) c.close();
     await s.threadsBackTo(threads, '20 clients reset mid-transfer');
     await s.descriptorsBackTo(start, '20 clients reset mid-transfer and 20 more came and went', 3000);

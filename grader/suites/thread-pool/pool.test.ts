@@ -22,6 +22,7 @@ import * as poolModule from '@learn-io/target/thread-pool/pool.ts';
 import { ThreadPool, type TaskResult } from '@learn-io/target/thread-pool/pool.ts';
 import { HOLD_MS, Plan, SLOTS, slotOf } from './layout.ts';
 import {
+  brief,
   described,
   endThreadsSince,
   fail,
@@ -45,8 +46,12 @@ import {
 
 /** The limit of one test (the grader's, or Vitest's default in grader/vitest.config.ts). */
 const TEST_LIMIT_MS = Number(process.env.LEARN_IO_TEST_TIMEOUT_MS ?? 2000);
-/** Every test's waits end by this long after it began, so that a failure is told before the timeout. */
-const BUDGET_MS = Math.max(1500, TEST_LIMIT_MS - 500);
+/**
+ * Every test's waits end by this long after it began, so that a failure is told before the timeout,
+ * with time left for withPool() to clean up (at most CLEANUP_MS more).
+ */
+const BUDGET_MS = Math.max(1500, TEST_LIMIT_MS - 1500);
+const CLEANUP_MS = 600;
 /** How long the suite watches for something that must not happen (more tasks starting, a promise resolving). */
 const WINDOW_MS = 150;
 
@@ -138,12 +143,12 @@ async function withPool(setup: PoolSetup, body: (scene: Scene) => Promise<void>)
     probe.open();
     if (pool) {
       try {
-        await settleWithin(pool.shutdown({ drain: false }), 1000);
+        await settleWithin(pool.shutdown({ drain: false }), CLEANUP_MS);
       } catch {
         // a broken shutdown: the threads are ended below anyway
       }
     }
-    await endThreadsSince(mark);
+    await endThreadsSince(mark, CLEANUP_MS);
   }
 }
 
@@ -153,7 +158,7 @@ const resultsFor = (results: TaskResult[], task: number) => results.filter((r) =
 /** A result in a few words: `ok on thread 7`, `failed (ProbeError: …) on thread 7`. */
 function resultText(r: TaskResult): string {
   if (r.ok === true) return `ok on thread ${r.threadId}`;
-  if (r.ok === false) return `failed (${described(r.error)}) on thread ${r.threadId}`;
+  if (r.ok === false) return `failed (${brief(r.error)}) on thread ${r.threadId}`;
   return show(r);
 }
 
@@ -172,31 +177,39 @@ function expectRuns(probe: Probe, tasks: readonly number[], times: 0 | 1, what: 
   fail(`${what}, but of those ${tasks.length} tasks, ${parts.join('; ')}\n(${probe.summary()})`, undefined, expectRuns);
 }
 
-/** Waits until every one of `count` handler calls has finished and onResult has had `results` calls. */
-async function allDone(s: Scene, count: number, results: number, what: string): Promise<void> {
-  if (await s.until(() => s.probe.finished >= count && s.results.length >= results)) return;
+/** Waits until `n` handler calls has finished and onResult has had `results` calls. */
+async function allDone(s: Scene, n: number, results: number, what: string): Promise<void> {
+  if (await s.until(() => s.probe.finished >= n && s.results.length >= results)) return;
   const failures = s.results.filter((r) => r.ok !== true).slice(0, 2).map((r) => `task ${r.task}: ${resultText(r)}`);
   fail(
-    `${what}: ${count} tasks should have run and ${results} results reached onResult, but within the test's time ` +
+    `${what}: ${count(n, 'task')} should have run and ${count(results, 'result')} reached onResult, but within the test's time ` +
       `${s.probe.finished} finished and onResult was called ${s.results.length} times` +
-      `${failures.length > 0 ? ` (first failures reported: ${failures.join('; ')})` : ''}\n(${s.probe.summary()})`,
+      `${failures.length > 0 ? ` (first failures reported: ${failures.join('; ')})` : ''}\n(${s.probe.summary()}; ${threadsText(s)})`,
     undefined,
     allDone,
   );
 }
 
-/** Waits until at least `count` tasks have started; fails saying how many did. */
-async function started(s: Scene, count: number, what: string): Promise<void> {
-  if (await s.until(() => s.probe.started >= count)) return;
+/** Waits until at least `n` tasks have started; fails saying how many did. */
+async function started(s: Scene, n: number, what: string): Promise<void> {
+  if (await s.until(() => s.probe.started >= n)) return;
   const failures = s.results.filter((r) => r.ok !== true).slice(0, 2).map((r) => `task ${r.task}: ${resultText(r)}`);
   fail(
-    `${what}: ${count} tasks should have started, but within the test's time ${s.probe.started} did` +
-      `${failures.length > 0 ? `; onResult reported ${failures.join('; ')}` : ''}\n(${s.probe.summary()}; ` +
-      `the pool started ${s.threads().length} threads, ${s.threads().filter((t) => t.exited).length} of them have exited)`,
+    `${what}: ${count(n, 'task')} should have started, but within the test's time ${s.probe.started} did` +
+      `${failures.length > 0 ? `; onResult reported ${failures.join('; ')}` : ''}\n(${s.probe.summary()}; ${threadsText(s)})`,
     undefined,
     started,
   );
 }
+
+/** `the pool started 2 threads, 2 of them have exited`, for messages. */
+const threadsText = (s: Scene) => {
+  const exited = s.threads().filter((t) => t.exited).length;
+  return `the pool started ${count(s.threads().length, 'thread')}, ${exited} of them ${exited === 1 ? 'has' : 'have'} exited`;
+};
+
+/** `1 task`, `3 tasks`. */
+const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** The threads of the scene that have not exited. */
 const alive = (s: Scene) => s.threads().filter((t) => !t.exited);
@@ -469,7 +482,7 @@ describe('shutdown', () => {
       if (got.state !== 'resolved') fail(`pool.shutdown({ drain: true }) should have resolved once the queue was drained, but it ${got.state === 'pending' ? 'was still pending at the end of the test' : `rejected with ${described(got.error)}`}\n(${s.probe.summary()})`);
       expect(got.value, 'what shutdown({ drain: true }) resolved with (no task was cancelled)').toEqual([]);
       expectRuns(s.probe, tasks, 1, 'shutdown({ drain: true }) should have let every queued task run once');
-      expect(s.results.length, 'results delivered to onResult by the time shutdown() resolved').toBe(10);
+      expect(s.results.length, 'results onResult had been given when shutdown({ drain: true }) resolved (all 10: it resolves after its threads exited)').toBe(10);
     });
   });
 
@@ -535,7 +548,7 @@ describe('shutdown', () => {
       const got = await s.settle(s.shutdown());
       if (got.state !== 'resolved') fail(`pool.shutdown() right after the constructor, before any task, should have resolved once both threads exited, but it ${got.state === 'pending' ? 'was still pending at the end of the test' : `rejected with ${described(got.error)}`} (${alive(s).length} threads alive)`);
       expect(got.value, 'what shutdown() of an idle pool resolved with').toEqual([]);
-      expect(alive(s).map((t) => t.threadId), 'threads of the pool still alive when shutdown() resolved').toEqual([]);
+      expect(alive(s).map((t) => t.threadId), "ids of the pool's threads still alive when shutdown() resolved (none: await each thread's 'exit')").toEqual([]);
     });
   });
 

@@ -43,16 +43,12 @@ export const PROBE = new URL('./probe.ts', import.meta.url);
 // files live (a workspace, or the temporary copy a grader makes, where no node_modules would find it),
 // and the reference stays out of reach of graded code. Threads take a copy of process.env when they
 // start, so setting it here, before any pool exists, is enough.
-//
-// The URLs are the small .mjs files of runtime/, which re-export the library: the hooks hand back their
-// URL without a module format, which Node works out from a .mjs name but not from a .ts one (tsx
-// transforms a .ts file only when its own resolver saw it, or when the thread loaded it before).
 if (!process.env.LEARN_IO_HOOKS) {
   const target = process.env.LEARN_IO_TARGET;
   const solutions = path.join(root, 'solutions') + path.sep;
   process.env.LEARN_IO_HOOKS = JSON.stringify({
-    sys: new URL('./runtime/sys.mjs', import.meta.url).href,
-    threads: new URL('./runtime/threads.mjs', import.meta.url).href,
+    sys: pathToFileURL(path.join(root, 'src', 'sys', 'index.ts')).href,
+    threads: pathToFileURL(path.join(root, 'src', 'threads', 'index.ts')).href,
     solutions: pathToFileURL(path.join(root, 'solutions')).href + '/',
     allowSolutions: !target || path.resolve(target).startsWith(solutions),
   });
