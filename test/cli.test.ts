@@ -93,7 +93,7 @@ describe('learn-io without a terminal', () => {
       ['coroutine-switcher', 'next'],
       ['cooperative-scheduling', 'todo'],
     ]);
-    expect(steps.find((s) => s.id === 'threads')?.status).toBe('coming');
+    expect(steps.find((s) => s.id === 'servers-compared')?.status).toBe('coming');
   });
 
   it('hint gives one more graded hint each time and records how many were seen', () => {
@@ -164,7 +164,7 @@ describe('learn-io without a terminal', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/There is no step "nope".*\n.*coroutines, coroutine-switcher/);
     expect(cli(ws, 'frobnicate').code).toBe(2);
-    expect(cli(ws, 'read', 'threads').err).toMatch(/coming in a later release/);
+    expect(cli(ws, 'read', 'servers-compared').err).toMatch(/coming in a later release/);
   });
 });
 

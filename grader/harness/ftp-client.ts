@@ -112,7 +112,8 @@ export class FtpControl {
   static connect(ctx: FailureContext, name: string, options: { timeoutMs?: number; localAddress?: string } = {}): Promise<FtpControl> {
     const timeoutMs = options.timeoutMs ?? 3000;
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port: ctx.port, allowHalfOpen: true, localAddress: options.localAddress });
+      // Like every real client, close our side once the server has closed its own.
+      const socket = net.connect({ host: '127.0.0.1', port: ctx.port, allowHalfOpen: false, localAddress: options.localAddress });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(failure(ctx, `${name} could not connect to 127.0.0.1:${ctx.port} within ${timeoutMs} ms.`));
