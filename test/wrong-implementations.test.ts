@@ -1,4 +1,4 @@
 // Wrong implementations of the exercises tested in process (see wrong-implementations.ts).
 import { wrongImplementationTests } from './wrong-implementations.ts';
 
-wrongImplementationTests(false);
+wrongImplementationTests((step) => step.server === undefined);

@@ -27,12 +27,12 @@ function wrongImplementation(step: ExerciseStep, patch: string): string {
 }
 
 /**
- * Registers the checks for every built exercise whose `server` flag is `servers`. Two test files call
- * it (wrong-implementations.test.ts and wrong-servers.test.ts), so that Vitest runs the in-process
- * suites and the server suites (seconds per run) side by side.
+ * Registers the checks for every built exercise that `which` picks. Several test files call it
+ * (wrong-implementations, wrong-servers, wrong-ftp), so that Vitest runs the in-process suites and the
+ * slow server suites side by side.
  */
-export function wrongImplementationTests(servers: boolean): void {
-  const exercises = course.filter((s): s is ExerciseStep => s.kind === 'exercise' && !s.coming && (s.server !== undefined) === servers);
+export function wrongImplementationTests(which: (step: ExerciseStep) => boolean): void {
+  const exercises = course.filter((s): s is ExerciseStep => s.kind === 'exercise' && !s.coming && which(s));
   for (const step of exercises) {
     const root = path.join(packageRoot, 'test', 'fixtures', step.id);
     const patches = fs.existsSync(root) ? fs.readdirSync(root).filter((f) => f.endsWith('.patch')) : [];
@@ -61,7 +61,8 @@ export function wrongImplementationTests(servers: boolean): void {
           } finally {
             fs.rmSync(dir, { recursive: true, force: true });
           }
-        });
+          // As long as the suite may take, and a little more: the grader enforces its own limits.
+        }, step.suiteTimeoutMs + 30_000);
       }
     });
   }

@@ -22,7 +22,7 @@ export type Expect = number | readonly number[] | ((code: number) => boolean);
 
 const matches = (code: number, want: Expect) =>
   typeof want === 'number' ? code === want : typeof want === 'function' ? want(code) : want.includes(code);
-const describe = (want: Expect) =>
+const describeExpect = (want: Expect) =>
   typeof want === 'number' ? String(want) : typeof want === 'function' ? 'another code' : want.join(' or ');
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -223,9 +223,9 @@ export class FtpControl {
 
   /** Reads the next reply and checks its code. */
   async expect(want: Expect, why: string, timeoutMs = 3000): Promise<FtpReply> {
-    const reply = await this.reply(timeoutMs, `a ${describe(want)} reply (${why})`);
+    const reply = await this.reply(timeoutMs, `a ${describeExpect(want)} reply (${why})`);
     if (!matches(reply.code, want)) {
-      throw failure(this.ctx, `${this.name} expected a ${describe(want)} reply (${why}), but received ${show(reply.text, 120)}.`);
+      throw failure(this.ctx, `${this.name} expected a ${describeExpect(want)} reply (${why}), but received ${show(reply.text, 120)}.`);
     }
     return reply;
   }
@@ -343,7 +343,7 @@ export class FtpData {
   }
 
   /** Connects to a passive port (optionally from another loopback address, to play an intruder). */
-  static connect(ctx: FailureContext, name: string, port: number, options: { localAddress?: string; timeoutMs?: number; quietFailure?: boolean } = {}): Promise<FtpData> {
+  static connect(ctx: FailureContext, name: string, port: number, options: { localAddress?: string; timeoutMs?: number } = {}): Promise<FtpData> {
     const timeoutMs = options.timeoutMs ?? 3000;
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true, localAddress: options.localAddress });
