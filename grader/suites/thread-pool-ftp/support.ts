@@ -3,9 +3,9 @@
 // case's limits, a warm-up session, and clients whose every step lands in one transcript.
 //
 // Layout of a stage's temporary tree (`base`, removed after the test):
-//   base/srv/root/        the server's root: the fixture files below
-//   base/srv/root2/       a sibling whose name starts with the root's (S5)
-//   base/srv/outside/     a directory next to the root, with a secret file (symlink targets point here)
+//   base/srv/root         the server's root (a folder): the fixture files below
+//   base/srv/root2        a sibling folder whose name starts with the root's (S5)
+//   base/srv/outside      a directory next to the root, with a secret file (symlink targets point here)
 //   base/secret-top.txt   two levels above the root
 import { Client as BasicFtp, type FileInfo } from 'basic-ftp';
 import { spawn } from 'node:child_process';
