@@ -49,6 +49,8 @@ export interface ExerciseStep extends StepBase {
    * import a server exercise's files.
    */
   server?: string;
+  /** For a server exercise: a command to try it by hand, `{port}` standing for the port `serve` uses. */
+  tryIt?: string;
   /** A bonus part: optional for completing the course. */
   bonus?: true;
 }
@@ -115,6 +117,7 @@ export const course: readonly Step[] = [
     summary: 'spawn, sleep, join, joinAll, kill, timeouts; then an echo server over epoll',
     files: ['hub.ts', 'server.ts'],
     server: 'server.ts',
+    tryIt: "printf 'hello\\n' | nc -N 127.0.0.1 {port}      (or: curl -s telnet://127.0.0.1:{port})",
     points: 100,
     testTimeoutMs: 15_000,
     suiteTimeoutMs: 300_000,
@@ -169,6 +172,7 @@ export const course: readonly Step[] = [
     summary: 'non-blocking sockets, read and write lists, per-client output buffers',
     files: ['server.ts'],
     server: 'server.ts',
+    tryIt: "printf 'hello\\n' | nc -N 127.0.0.1 {port}      (or: curl -s telnet://127.0.0.1:{port})",
     points: 100,
     testTimeoutMs: 15_000,
     suiteTimeoutMs: 180_000,
@@ -199,6 +203,7 @@ export const course: readonly Step[] = [
     platforms: ['linux'],
     files: ['server.ts'],
     server: 'server.ts',
+    tryIt: "printf 'hello\\n' | nc -N 127.0.0.1 {port}      (or: curl -s telnet://127.0.0.1:{port})",
     points: 50,
     testTimeoutMs: 15_000,
     suiteTimeoutMs: 240_000,
@@ -261,6 +266,7 @@ export const course: readonly Step[] = [
     summary: 'RFC 959 for real clients, sessions served by the pool, a maximum of concurrent users',
     files: ['ftp-server.ts', 'session.ts'],
     server: 'ftp-server.ts',
+    tryIt: 'curl -s --user learner:learner ftp://127.0.0.1:{port}/      (or: lftp -u learner,learner ftp://127.0.0.1:{port})',
     points: 150,
     testTimeoutMs: 20_000,
     suiteTimeoutMs: 400_000,

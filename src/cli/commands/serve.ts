@@ -47,7 +47,7 @@ export const serve: Command = {
       throw e;
     }
     ctx.print(`${kleur.green('listening')} on 127.0.0.1:${server.port} (pid ${server.pid}). Try, in another terminal:`);
-    ctx.print(`  printf 'hello\\n' | nc -N 127.0.0.1 ${server.port}      (or: curl -s telnet://127.0.0.1:${server.port})`);
+    if (step.tryIt) ctx.print(`  ${step.tryIt.replaceAll('{port}', String(server.port))}`);
     ctx.print(kleur.dim('Ctrl-C stops it.'));
     const stop = () => void server.stop(500);
     process.on('SIGINT', stop);
