@@ -97,8 +97,10 @@ export function decodeAddress(buf: Buffer, len: number): SocketAddress {
   }
   const v6 = family === C.AF_INET6;
   if (!v6 && family !== C.AF_INET) return `<address family ${family}>`;
-  const text = Buffer.alloc(64);
-  const host = libc.inet_ntop(family, buf.subarray(v6 ? 8 : 4), text, text.length) ?? '?';
+  // Dotted IPv4 is quick to write here; IPv6's shortest form (RFC 5952) is inet_ntop(3)'s job.
+  const host = v6
+    ? (libc.inet_ntop(family, buf.subarray(8, 24), Buffer.alloc(64), 64) ?? '?')
+    : `${buf[4]}.${buf[5]}.${buf[6]}.${buf[7]}`;
   const address: InetAddress = { host, port: buf.readUInt16BE(2) };
   if (v6) {
     address.flowinfo = buf.readUInt32BE(4);
@@ -113,11 +115,17 @@ export function formatAddress(address: SocketAddress): string {
   return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
 }
 
+// One sockaddr buffer and length for every call that returns an address (a thread runs one call at a
+// time, and decodeAddress copies what it needs), so getsockname() and accept() allocate nothing.
+const sockaddr = Buffer.alloc(SOCKADDR_MAX);
+const sockaddrLen = new Uint32Array(1);
+
 function sockaddrCall(syscall: string, fd: number, call: (addr: Buffer, len: Uint32Array) => number): [number, SocketAddress] {
-  const addr = Buffer.alloc(SOCKADDR_MAX);
-  const len = new Uint32Array([SOCKADDR_MAX]);
-  const r = check(syscall, fd, () => call(addr, len));
-  return [r, decodeAddress(addr, len[0]!)];
+  const r = check(syscall, fd, () => {
+    sockaddrLen[0] = SOCKADDR_MAX;
+    return call(sockaddr, sockaddrLen);
+  });
+  return [r, decodeAddress(sockaddr, sockaddrLen[0]!)];
 }
 
 /** fcntl(2) F_GETFL / F_SETFL: switches O_NONBLOCK on a descriptor. */
