@@ -48,7 +48,7 @@ registerTsx();
 const hooks = {
   sys: pathToFileURL(path.join(root, 'src', 'sys', 'index.ts')).href,
   threads: pathToFileURL(path.join(root, 'src', 'threads', 'index.ts')).href,
-  solutions: pathToFileURL(path.join(root, 'solutions')).href + '/',
+  solutions: pathToFileURL(path.resolve(process.env.LEARN_IO_SOLUTIONS ?? path.join(root, 'solutions'))).href + '/',
   allowSolutions: process.env.LEARN_IO_ALLOW_SOLUTIONS === '1',
 };
 register(pathToFileURL(path.join(root, 'grader', 'harness', 'hooks.mjs')), { data: hooks });

@@ -47,7 +47,9 @@ export function targetModule(id: string, file: string): string {
   return path.join(path.resolve(dir), file);
 }
 
-const isReference = (module: string) => path.resolve(module).startsWith(path.join(root, 'solutions') + path.sep);
+// `learn-io grade` runs from a copy of the grading files and names the package's own solutions/ here.
+const solutionsDir = path.resolve(process.env.LEARN_IO_SOLUTIONS ?? path.join(root, 'solutions'));
+const isReference = (module: string) => path.resolve(module).startsWith(solutionsDir + path.sep);
 
 /** A running server: where it listens, what it prints, what it costs, and how to stop it. */
 export class ServerProcess {

@@ -55,6 +55,8 @@ export interface SuiteResult {
   unhandled: SuiteError[];
   /** Set when status is error: what failed in the grader and what to do. */
   error?: { code: string; message: string; detail?: string };
+  /** Grading files that were loaded with other content than the grader copied (`learn-io grade` only). */
+  tampered?: string[];
 }
 
 export function summarize(

@@ -11,6 +11,8 @@ export interface RunnerRequest {
   testTimeoutMs: number;
   /** Run only these Vitest test ids (a re-run after a hang); absent means all. */
   onlyIds?: string[];
+  /** sha256 (hex) of each grading file by absolute path: a file loaded with another content is reported as tampered. */
+  digests?: Record<string, string>;
 }
 
 export interface WireError {
@@ -40,4 +42,6 @@ export type RunnerEvent =
   | { type: 'log'; taskId?: string | undefined; stream: 'stdout' | 'stderr'; content: string }
   | { type: 'module-end'; file: string; state: string; errors: WireError[] }
   | { type: 'run-end'; errors: WireError[] }
-  | { type: 'fatal'; error: WireError };
+  | { type: 'fatal'; error: WireError }
+  /** A grading file (suite, setup, harness) was loaded with other content than the grader copied. */
+  | { type: 'tampered'; file: string };

@@ -6,11 +6,11 @@
 // that test is a timeout, and the tests it kept from running are run again in a fresh process.
 // Every run ends with the group swept (SIGTERM, then SIGKILL), so no process is left behind.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { packageRoot, stepPaths, type ExerciseStep } from '../catalog.ts';
 import { summarize, type SourceLocation, type SuiteError, type SuiteResult, type TestResult } from './model.ts';
 import type { RunnerEvent, RunnerRequest, WireError } from './protocol.ts';
@@ -32,7 +32,21 @@ export interface RunSuiteOptions {
   verifyGrader?: boolean;
   /** Called as each test finishes, in the suite's order, for live output. */
   onTest?: (test: TestResult) => void;
+  /**
+   * The package root to run from (`learn-io grade` runs each submission from a copy of the grading
+   * files); default: the installed package. The runner, the Vitest config and the harness come from here.
+   */
+  packageRoot?: string;
+  /** sha256 (hex) of each grading file by absolute path; one loaded with another content is reported in `tampered`. */
+  digests?: Record<string, string>;
+  /** All the run's processes together (the runner, Vitest's workers, servers) may hold this much resident memory, in bytes. */
+  memoryLimitBytes?: number;
+  /** More environment for the runner and everything it starts. */
+  env?: Record<string, string>;
 }
+
+/** Runner processes alive now (their pids): `learn-io grade` ends any other child it finds. */
+export const liveRunners = new Set<number>();
 
 /** Vitest's own start-up, before any learner code runs; past it the grader itself is at fault. */
 const STARTUP_LIMIT_MS = 60_000;
@@ -46,11 +60,13 @@ const HANG_SLACK_MS = 1000;
 const OUTPUT_CAP_BYTES = 64 * 1024;
 const OUTPUT_CAP_LINES = 200;
 
-const runnerFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'runner.mjs');
+/** Tests whose name carries this tag are hidden: learners see their name and verdict, not their details. */
+const HIDDEN_TAG = '[hidden]';
 
 type Ending =
   | { kind: 'finished' }
   | { kind: 'hung'; testId: string; afterMs: number }
+  | { kind: 'memory'; testId: string | undefined; afterMs: number; rssBytes: number }
   | { kind: 'load-hung'; afterMs: number }
   | { kind: 'suite-limit' }
   | { kind: 'crashed'; detail: string };
@@ -87,6 +103,8 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
   const loadFailures: TestResult[] = [];
   const unhandled: SuiteError[] = [];
   let toolError: SuiteResult['error'];
+  const tampered = new Set<string>();
+  const root = options.packageRoot ?? packageRoot;
 
   // Verdicts reach onTest in the suite's order, whatever order they arrive in (a re-run after a
   // hang delivers earlier tests late), so "the first failure above" is the first in the suite.
@@ -112,16 +130,17 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
     const before = results.size;
     const outcome = await runOnce(
       {
-        packageRoot,
+        packageRoot: root,
         suiteDir,
         targetDir,
         // A server's files run in a process of their own (grader/harness); the worker must not import them.
         targetFiles: step.server ? [] : step.files.map((f) => path.join(targetDir, f)),
         testTimeoutMs,
         ...(onlyIds ? { onlyIds } : {}),
+        ...(options.digests ? { digests: options.digests } : {}),
       },
       suiteDeadline,
-      { test: testTimeoutMs, load: loadTimeoutMs },
+      { test: testTimeoutMs, load: loadTimeoutMs, memoryBytes: options.memoryLimitBytes ?? Infinity, env: options.env ?? {} },
       (event) => {
         switch (event.type) {
           case 'collected':
@@ -144,6 +163,9 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
           case 'fatal':
             toolError ??= { code: 'GRADER_FAILED', message: `the grader's runner failed: ${event.error.message}`, detail: event.error.stack };
             break;
+          case 'tampered':
+            tampered.add(event.file);
+            break;
         }
       },
       output,
@@ -154,15 +176,22 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
     // A test whose run ended without a verdict: stuck in a loop (we stopped it), or its process
     // died under it (process.exit, abort, a signal from the learner's code).
     const lastStarted = outcome.started.at(-1);
-    const lost = outcome.kind === 'hung' ? outcome.testId : lastStarted && !results.has(lastStarted) ? lastStarted : undefined;
+    const lost =
+      outcome.kind === 'hung' || (outcome.kind === 'memory' && outcome.testId)
+        ? outcome.testId
+        : lastStarted && !results.has(lastStarted)
+          ? lastStarted
+          : undefined;
     if (lost && names.has(lost) && outcome.kind !== 'suite-limit') {
       record({
         ...blank(lost, names.get(lost)!, outcome.kind === 'hung' ? 'timeout' : 'fail'),
         message:
           outcome.kind === 'hung'
             ? `did not finish within ${testTimeoutMs} ms: it was stopped after ${Math.round(outcome.afterMs)} ms (a loop that never yields?)`
-            : 'the test process ended while this test ran: does your code call process.exit(), abort, or kill its own process?',
-        ...(outcome.kind === 'hung' ? { durationMs: outcome.afterMs } : {}),
+            : outcome.kind === 'memory'
+              ? `used ${mb(outcome.rssBytes)} of memory, over the limit of ${mb(options.memoryLimitBytes!)} (all its processes together): it was stopped`
+              : 'the test process ended while this test ran: does your code call process.exit(), abort, or kill its own process?',
+        ...(outcome.kind === 'hung' || outcome.kind === 'memory' ? { durationMs: outcome.afterMs } : {}),
         // Vitest's copy of its output died in the worker's batch; the markers kept the first lines.
         output: [output.take(lost), outcome.earlyLogs[lost] ?? []].reduce((a, b) => (a.length >= b.length ? a : b)),
       });
@@ -194,7 +223,13 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
         unhandled.push({ message: error.message, ...(location ? { location } : {}) });
       } else toolError ??= { code: 'GRADER_FAILED', message: 'the test run reported an error outside any test', detail: describe(error) };
     }
-    if (outcome.kind === 'load-hung') {
+    if (outcome.kind === 'memory' && !lost) {
+      loadFailures.push({
+        ...blank('load', `load your ${path.basename(targetDir)} files`, 'fail'),
+        message: `used ${mb(outcome.rssBytes)} of memory while loading, over the limit of ${mb(options.memoryLimitBytes!)}: it was stopped`,
+        durationMs: outcome.afterMs,
+      });
+    } else if (outcome.kind === 'load-hung') {
       loadFailures.push({
         ...blank('load', `load your ${path.basename(targetDir)} files`, 'timeout'),
         message: `loading your file did not finish within ${loadTimeoutMs} ms (does its top level loop forever?)`,
@@ -237,7 +272,13 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
     t.maxPoints = round2((step.points * (i + 1)) / n - round2((step.points * i) / n));
     t.points = t.status === 'pass' ? t.maxPoints : 0;
   });
-  return summarize(step.id, targetDir, ordered, performance.now() - started, output.take(''), unhandled, toolError);
+  for (const t of ordered) if (t.name.includes(HIDDEN_TAG)) t.visibility = 'hidden';
+  const result = summarize(step.id, targetDir, ordered, performance.now() - started, output.take(''), unhandled, toolError);
+  return tampered.size > 0 ? { ...result, tampered: [...tampered] } : result;
+}
+
+function mb(bytes: number): string {
+  return `${Math.round(bytes / 2 ** 20)} MB`;
 }
 
 /**
@@ -341,7 +382,7 @@ function loadFailure(error: WireError, targetDir: string, suiteDir: string): Tes
 function runOnce(
   request: RunnerRequest,
   suiteDeadline: number,
-  limitsMs: { test: number; load: number },
+  limitsMs: { test: number; load: number; memoryBytes: number; env: Record<string, string> },
   onEvent: (event: RunnerEvent) => void,
   output: OutputLog,
   signal: AbortSignal | undefined,
@@ -356,14 +397,19 @@ function runOnce(
     // never cleans up after itself, so we remove the whole folder.
     const tmp = path.join(scratch, 'tmp');
     fs.mkdirSync(tmp);
-    const child = spawn(process.execPath, [runnerFile, JSON.stringify(request)], {
+    const child = spawn(process.execPath, [path.join(request.packageRoot, 'src', 'grader', 'runner.mjs'), JSON.stringify(request)], {
       cwd: request.packageRoot,
       detached: true, // its own process group: one kill reaches Vitest and every worker
       // stdin is a pipe the runner watches: when this process dies, however it dies, the pipe
       // closes and the runner ends its group (see runner.mjs).
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_OPTIONS: '', FORCE_COLOR: '0', NO_COLOR: '1', LEARN_IO_MARKERS: markerFile, TMPDIR: tmp },
+      env: { ...process.env, ...limitsMs.env, NODE_OPTIONS: '', FORCE_COLOR: '0', NO_COLOR: '1', LEARN_IO_MARKERS: markerFile, TMPDIR: tmp },
     });
+    // The key that signs the runner's event lines (see runner.mjs): only this process and the runner know it.
+    const key = randomBytes(32).toString('base64url');
+    child.stdin!.on('error', () => {}); // a runner that died at once: its exit says so
+    child.stdin!.write(`${key}\n`);
+    if (child.pid !== undefined) liveRunners.add(child.pid);
     let stderrTail = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => output.add('', chunk));
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -385,8 +431,10 @@ function runOnce(
       settled = true;
       clearTimeout(timer);
       clearInterval(poller);
+      clearInterval(memoryWatch);
       readMarkers();
       stopGroup(child, markerFile).then(() => {
+        if (child.pid !== undefined) liveRunners.delete(child.pid);
         fs.rmSync(scratch, { recursive: true, force: true });
         // Only now: a Ctrl-C during the clean-up above must still clean up.
         process.off('SIGINT', onSignal).off('SIGTERM', onSignal).off('SIGHUP', onSignal);
@@ -452,13 +500,21 @@ function runOnce(
       }
     };
     const poller = setInterval(readMarkers, 25);
+    // Memory, where /proc tells it: the resident memory of every process that carries this run's marker.
+    const memoryWatch = setInterval(() => {
+      if (limitsMs.memoryBytes === Infinity) return;
+      const rssBytes = runProcesses(markerFile).reduce((sum, pid) => sum + residentBytes(pid), 0);
+      if (rssBytes > limitsMs.memoryBytes) finish({ kind: 'memory', testId: phase === 'test' ? currentTest : undefined, afterMs: Date.now() - phaseStart, rssBytes });
+    }, 500);
     signal?.addEventListener('abort', () => finish({ kind: 'crashed', detail: 'cancelled' }), { once: true });
 
     createInterface({ input: child.stdio[3] as NodeJS.ReadableStream }).on('line', (line) => {
       if (settled) return;
+      const json = verified(line, key);
+      if (json === undefined) return; // not the runner's: dropped
       let event: RunnerEvent;
       try {
-        event = JSON.parse(line) as RunnerEvent;
+        event = JSON.parse(json) as RunnerEvent;
       } catch {
         return;
       }
@@ -519,21 +575,54 @@ export async function stopGroup(child: ChildProcess, markerFile: string): Promis
   killEscapees(markerFile);
 }
 
+/** The JSON of a line signed with `key` ("<hmac> <json>"), or undefined when the signature is wrong. */
+function verified(line: string, key: string): string | undefined {
+  const space = line.indexOf(' ');
+  if (space < 0) return undefined;
+  const json = line.slice(space + 1);
+  const given = Buffer.from(line.slice(0, space));
+  const wanted = Buffer.from(createHmac('sha256', key).update(json).digest('base64url'));
+  return given.length === wanted.length && timingSafeEqual(given, wanted) ? json : undefined;
+}
+
 /** SIGKILLs every process whose environment names `markerFile` (Linux /proc; elsewhere nothing). */
 function killEscapees(markerFile: string): void {
+  for (const pid of runProcesses(markerFile)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+/** The processes whose environment names `markerFile`: every process of one run, even those that left its group. */
+function runProcesses(markerFile: string): number[] {
   const needle = `LEARN_IO_MARKERS=${markerFile}\0`;
   let pids: string[];
   try {
     pids = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid);
   } catch {
-    return;
+    return [];
   }
-  for (const pid of pids) {
-    try {
-      if (fs.readFileSync(`/proc/${pid}/environ`, 'latin1').includes(needle)) process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      // gone, or not ours to read
-    }
+  return pids
+    .filter((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/environ`, 'latin1').includes(needle);
+      } catch {
+        return false; // gone, or not ours to read
+      }
+    })
+    .map(Number);
+}
+
+/** Resident memory of a process in bytes (VmRSS of /proc/PID/status), 0 when it is gone. */
+function residentBytes(pid: number): number {
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return kb ? Number(kb[1]) * 1024 : 0;
+  } catch {
+    return 0;
   }
 }
 

@@ -8,7 +8,12 @@
 //
 // Plain JavaScript on purpose: under tsx's loader, importing Vitest took 700 ms instead of 160 ms.
 //
-//   node runner.mjs '<RunnerRequest as JSON>'
+//   node runner.mjs '<RunnerRequest as JSON>'    (then a key, one line, on stdin)
+//
+// Each event line carries an HMAC of its JSON made with a key that only the parent and this process
+// know (it comes on stdin, before any learner code runs): a learner's process of the same user could
+// open this pipe through /proc and write lines that look like verdicts, and the parent drops those.
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -19,10 +24,47 @@ import path from 'node:path';
 /** @type {RunnerRequest} */
 const request = JSON.parse(process.argv[2] ?? '{}');
 
+/** The line-signing key: the first line on stdin. */
+const key = await new Promise((resolve) => {
+  let buffered = '';
+  /** @param {string} chunk */
+  const onData = (chunk) => {
+    buffered += chunk;
+    const end = buffered.indexOf('\n');
+    if (end < 0) return;
+    process.stdin.off('data', onData);
+    resolve(buffered.slice(0, end));
+  };
+  process.stdin.setEncoding('utf8').on('data', onData);
+  // No key, no run: the parent died before it could send one.
+  process.stdin.once('end', () => resolve(''));
+});
+if (!key) process.exit(1);
+
 /** @param {RunnerEvent} event */
 function emit(event) {
-  fs.writeSync(3, `${JSON.stringify(event)}\n`);
+  const json = JSON.stringify(event);
+  fs.writeSync(3, `${createHmac('sha256', key).update(json).digest('base64url')} ${json}\n`);
 }
+
+// Integrity: the grading files (suites, setup, harness) must be what the grader copied. The config's
+// plugin (grader/vitest.config.ts) asks here, in this process, which learner code cannot reach.
+/** @type {Record<string, string>} */
+const digests = request.digests ?? {};
+/** @type {Set<string>} */
+const tampered = new Set();
+Object.defineProperty(globalThis, '__learnIoIntegrity', {
+  value: Object.freeze({
+    /** @param {string} file @returns {string | undefined} */
+    expected: (file) => digests[file],
+    /** @param {string} file */
+    tampered: (file) => {
+      if (tampered.has(file)) return;
+      tampered.add(file);
+      emit({ type: 'tampered', file });
+    },
+  }),
+});
 
 /**
  * @param {{ message?: unknown, name?: unknown, stack?: unknown, stacks?: unknown, expected?: unknown, actual?: unknown, diff?: unknown, id?: unknown, loc?: unknown, __vitest_rollup_error__?: unknown }} error

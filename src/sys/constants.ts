@@ -69,6 +69,7 @@ export interface Constants {
   EPOLL_CTL_DEL?: number;
   EPOLL_CTL_MOD?: number;
   RLIMIT_NOFILE: number;
+  RLIMIT_FSIZE: number;
 }
 
 const linux: Constants = {
@@ -127,6 +128,7 @@ const linux: Constants = {
   EPOLL_CTL_DEL: 2,
   EPOLL_CTL_MOD: 3,
   RLIMIT_NOFILE: 7,
+  RLIMIT_FSIZE: 1,
 };
 
 const darwin: Constants = {
@@ -169,6 +171,7 @@ const darwin: Constants = {
   POLLHUP: 0x10,
   POLLNVAL: 0x20,
   RLIMIT_NOFILE: 8,
+  RLIMIT_FSIZE: 1,
 };
 
 /** Platforms the library runs on, and the machines its struct layouts were written for. */

@@ -109,4 +109,5 @@ export const {
   EPOLL_CTL_DEL,
   EPOLL_CTL_MOD,
   RLIMIT_NOFILE,
+  RLIMIT_FSIZE,
 } = constants;

@@ -62,6 +62,7 @@ export const libc = {
   setrlimit: fn<[number, Ptr]>('int setrlimit(int resource, void *rlim)'),
   inet_pton: fn<[number, string, Ptr]>('int inet_pton(int af, const char *src, void *dst)'),
   inet_ntop: fn<[number, Ptr, Ptr, number], string | null>('const char *inet_ntop(int af, void *src, void *dst, uint32_t size)'),
+  prctl: linux ? fn<[number, number, number, number, number]>('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)') : undefined,
   strerror: fn<[number], string>('const char *strerror(int errnum)'),
   epoll_create1: linux ? fn<[number]>('int epoll_create1(int flags)') : undefined,
   epoll_ctl: linux ? fn<[number, number, number, Ptr]>('int epoll_ctl(int epfd, int op, int fd, void *event)') : undefined,
