@@ -9,6 +9,8 @@ export interface Flag {
   description: string;
   /** Placeholder shown in help for a string flag, e.g. DIR. */
   value?: string;
+  /** A string flag that may be repeated: its values arrive joined by commas. */
+  multiple?: true;
 }
 
 export interface Context {
@@ -46,7 +48,7 @@ export const commonFlags: Record<string, Flag> = {
 export function parse(command: Command, argv: string[]) {
   const all = { ...commonFlags, ...command.flags };
   const options = Object.fromEntries(
-    Object.entries(all).map(([name, flag]) => [name, { type: flag.type, ...(flag.short ? { short: flag.short } : {}) }]),
+    Object.entries(all).map(([name, flag]) => [name, { type: flag.type, ...(flag.short ? { short: flag.short } : {}), ...(flag.multiple ? { multiple: true } : {}) }]),
   );
   let parsed;
   let rest: string[] = [];
@@ -67,7 +69,8 @@ export function parse(command: Command, argv: string[]) {
   if (!parsed.values.help && parsed.positionals.length < required.length) {
     throw new ToolError('USAGE', `\`learn-io ${command.name}\` needs ${required.join(' ')}.`, 'See `learn-io list` for the ids.');
   }
-  return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: [...parsed.positionals, ...rest] };
+  const values = Object.fromEntries(Object.entries(parsed.values).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
+  return { values: values as Record<string, string | boolean | undefined>, positionals: [...parsed.positionals, ...rest] };
 }
 
 export function commandHelp(command: Command): string {

@@ -4,13 +4,14 @@ import { ToolError } from '../errors.ts';
 import { commandHelp, parse, type Command, type Context } from './command.ts';
 import { check, watch } from './commands/check.ts';
 import { hint, reset, solution } from './commands/exercise.ts';
+import { grade } from './commands/grade.ts';
 import { init } from './commands/init.ts';
 import { list, next, read } from './commands/next.ts';
 import { review } from './commands/review.ts';
 import { run } from './commands/run.ts';
 import { serve } from './commands/serve.ts';
 
-export const commands: Command[] = [init, next, list, read, run, check, watch, serve, hint, reset, solution, review];
+export const commands: Command[] = [init, next, list, read, run, check, watch, serve, hint, reset, solution, review, grade];
 
 function makeContext(argv: string[]): Context {
   const out = process.stdout;

@@ -1,0 +1,116 @@
+// `grade SUBMISSION...`: a classroom of submissions against the hidden suites, each in isolation
+// (src/grade/), with reports for the instructor and the platforms (src/grade/report/).
+// `grade --self`: the current workspace, graded exactly the way the classroom grades it.
+import os from 'node:os';
+import path from 'node:path';
+import kleur from 'kleur';
+import { course, isAvailable, type ExerciseStep } from '../../catalog.ts';
+import { ToolError } from '../../errors.ts';
+import { gradeBatch } from '../../grade/grade.ts';
+import type { ExerciseGrade, SubmissionGrade } from '../../grade/model.ts';
+import { REPORT_FORMATS, writeReports, type ReportFormat } from '../../grade/report/index.ts';
+import { requireWorkspace } from '../../workspace/workspace.ts';
+import type { Command, Context } from '../command.ts';
+import { requireExercise, shown } from '../shared.ts';
+
+/** The exercises named by --exercise (comma-separated or repeated), in course order; all available ones by default. */
+export function chosenExercises(value: string | boolean | undefined): ExerciseStep[] {
+  const all = course.filter((s): s is ExerciseStep => s.kind === 'exercise' && isAvailable(s));
+  if (typeof value !== 'string' || value === '') return all;
+  const ids = new Set(value.split(',').map((id) => id.trim()).filter(Boolean));
+  for (const id of ids) requireExercise(id);
+  return all.filter((s) => ids.has(s.id));
+}
+
+function positiveNumber(name: string, value: string | boolean | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new ToolError('USAGE', `--${name} must be a positive number, not "${String(value)}".`);
+  return n;
+}
+
+export const grade: Command = {
+  name: 'grade',
+  args: '[SUBMISSION...]',
+  summary: 'instructors: grade many submissions (folders, .zip, .tar.gz) in isolation; --self grades your workspace the same way',
+  example: 'npx learn-io grade submissions/*.zip --format csv,html,junit --out grades',
+  flags: {
+    exercise: { type: 'string', multiple: true, value: 'ID,...', description: 'grade only these exercises (comma-separated, or the flag repeated; default: all)' },
+    format: { type: 'string', value: 'F,...', description: `reports to write: ${REPORT_FORMATS.join(', ')} (default json,csv,html)` },
+    out: { type: 'string', value: 'DIR', description: 'where the reports go (default ./grades; with --self, none unless given)' },
+    jobs: { type: 'string', value: 'N', description: `submissions graded at once (default: the cores, ${os.availableParallelism()})` },
+    suites: { type: 'string', value: 'DIR', description: "grade with these hidden suites (a copy of the package's grader/suites/, changed or extended)" },
+    self: { type: 'boolean', description: 'grade your own workspace exactly as the classroom will' },
+    'show-hidden': { type: 'boolean', description: "instructors: keep hidden tests' messages and output in the reports" },
+    memory: { type: 'string', value: 'MB', description: 'memory limit of one exercise run, all its processes together (default 2048)' },
+    timeout: { type: 'string', value: 'S', description: "one submission's time limit in seconds (default: the sum of its suites' limits)" },
+    json: { type: 'boolean', description: 'print the report (the json format) on stdout instead of the summary' },
+  },
+  async run(ctx, args, flags) {
+    const self = flags.self === true;
+    if (self && args.length > 0) throw new ToolError('USAGE', '`grade --self` grades your workspace: give no SUBMISSION with it.');
+    if (!self && args.length === 0) throw new ToolError('USAGE', '`learn-io grade` needs at least one SUBMISSION (a folder, .zip or .tar.gz), or --self.');
+    const sources = self ? [requireWorkspace(ctx.cwd).root] : args.map((a) => path.resolve(ctx.cwd, a));
+    const steps = chosenExercises(flags.exercise);
+    const formats = parseFormats(flags.format, self);
+    const outDir = typeof flags.out === 'string' ? path.resolve(ctx.cwd, flags.out) : self ? undefined : path.resolve(ctx.cwd, 'grades');
+    const jobs = positiveNumber('jobs', flags.jobs);
+    const memoryMb = positiveNumber('memory', flags.memory);
+    const timeoutS = positiveNumber('timeout', flags.timeout);
+    const json = flags.json === true;
+
+    if (!json) ctx.print(kleur.bold(`Grading ${sources.length} submission${sources.length === 1 ? '' : 's'} on ${steps.map((s) => s.id).join(', ')}`));
+    const report = await gradeBatch({
+      sources,
+      steps,
+      ...(typeof flags.suites === 'string' ? { suitesDir: path.resolve(ctx.cwd, flags.suites) } : {}),
+      ...(jobs ? { jobs: Math.floor(jobs) } : {}),
+      showHidden: flags['show-hidden'] === true,
+      ...(memoryMb ? { memoryLimitBytes: memoryMb * 2 ** 20 } : {}),
+      ...(timeoutS ? { submissionTimeoutMs: timeoutS * 1000 } : {}),
+      onSubmission: json ? undefined : (s) => printSubmission(ctx, s, self),
+    });
+    const written = outDir && formats.length > 0 ? writeReports(report, formats, outDir) : [];
+    if (json) ctx.print(JSON.stringify(report, null, 2));
+    else {
+      const errors = report.submissions.filter((s) => s.status === 'error').length;
+      ctx.print();
+      ctx.print(`${report.submissions.length} graded in ${(report.durationMs / 1000).toFixed(1)} s${errors ? kleur.magenta(`, ${errors} with grader errors (not the learners' zeros: see the reports)`) : ''}.`);
+      for (const file of written) ctx.print(`  ${shown(ctx, file)}`);
+    }
+    if (self) {
+      const only = report.submissions[0]!;
+      return only.status === 'error' ? 2 : only.exercises.every((e) => e.status === 'pass') ? 0 : 1;
+    }
+    return report.submissions.some((s) => s.status === 'error') ? 2 : 0;
+  },
+};
+
+function parseFormats(value: string | boolean | undefined, self: boolean): ReportFormat[] {
+  if (typeof value !== 'string') return self ? [] : ['json', 'csv', 'html'];
+  const formats = value.split(',').map((f) => f.trim()).filter(Boolean);
+  const unknown = formats.filter((f) => !(REPORT_FORMATS as readonly string[]).includes(f));
+  if (unknown.length > 0) throw new ToolError('USAGE', `Unknown format: ${unknown.join(', ')}.`, `The formats are ${REPORT_FORMATS.join(', ')}.`);
+  return formats as ReportFormat[];
+}
+
+const paint: Record<ExerciseGrade['status'], (s: string) => string> = { pass: kleur.green, fail: kleur.red, error: kleur.magenta };
+
+/** One line per submission; with --self, the failing tests too. */
+function printSubmission(ctx: Context, s: SubmissionGrade, self: boolean): void {
+  const cells = s.exercises.map((e) => {
+    const note = e.outcome === 'graded' ? `${e.passed}/${e.total}` : e.outcome;
+    return paint[e.status](`${e.exercise} ${note}`);
+  });
+  const mark = s.status === 'error' ? kleur.magenta('!') : s.exercises.every((e) => e.status === 'pass') ? kleur.green('✓') : kleur.red('✗');
+  ctx.print(`${mark} ${s.name.padEnd(20)} ${`${s.points}/${s.maxPoints}`.padStart(9)}  ${cells.join('  ')}`);
+  if (s.error) ctx.print(kleur.magenta(`    ${s.error.message.split('\n')[0]}`));
+  for (const e of s.exercises) if (e.error) ctx.print(kleur.magenta(`    ${e.exercise}: grader error: ${e.error.message}`));
+  if (!self) return;
+  for (const e of s.exercises) {
+    for (const t of e.tests.filter((t) => t.status !== 'pass').slice(0, 10)) {
+      ctx.print(`    ${paint[e.status](`${e.exercise} › ${t.name}`)}`);
+      if (t.message) ctx.print(kleur.dim(`      ${t.message.split('\n').slice(0, 3).join('\n      ')}`));
+    }
+  }
+}

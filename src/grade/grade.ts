@@ -1,0 +1,270 @@
+// `learn-io grade`: many submissions, each in isolation, in parallel.
+//
+// Per submission: a fresh temporary folder with only the exercise files the catalog names (see
+// submission.ts), a package root of its own holding a copy of the grading files (sandbox.ts), the
+// hidden suite of each exercise run there by runSuite (its own process group, time limits per test
+// and per suite, output capped, memory watched, every process ended afterwards), and the whole
+// submission under a time limit of its own. Ports are the kernel's choice (port 0), so parallel
+// submissions never collide. On Linux the grade process also adopts the orphans of learner code
+// (PR_SET_CHILD_SUBREAPER) and ends them, and caps the size of any file they write (RLIMIT_FSIZE).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { packageRoot, type ExerciseStep } from '../catalog.ts';
+import { summarize, type SuiteResult, type TestResult } from '../grader/model.ts';
+import { liveRunners, runSuite } from '../grader/run-suite.ts';
+import type { ExerciseGrade, GradeReport, SubmissionGrade } from './model.ts';
+import { GradingFiles } from './sandbox.ts';
+import { SubmissionError, takeSubmission } from './submission.ts';
+
+export interface GradeOptions {
+  /** Folders, .zip or .tar.gz files: one submission each. */
+  sources: string[];
+  /** The exercises to grade, in course order. */
+  steps: ExerciseStep[];
+  /** A folder of hidden suites (ID/ folders); default: the package's grader/suites/. */
+  suitesDir?: string;
+  /** Submissions graded at the same time (default: the number of cores). */
+  jobs?: number;
+  /** Keep hidden tests' details (message, expected, actual, output) in the report. */
+  showHidden?: boolean;
+  /** All processes of one exercise's run together may hold this much resident memory, in bytes (default 2 GiB). */
+  memoryLimitBytes?: number;
+  /** The limit for one whole submission, in ms (default: the sum of its exercises' suite limits). */
+  submissionTimeoutMs?: number;
+  /** Called as each submission is done, in the order they finish. */
+  onSubmission?: (grade: SubmissionGrade) => void;
+}
+
+/** The largest file learner code may write while graded, in bytes (RLIMIT_FSIZE; past it the writer gets SIGXFSZ). */
+export const FILE_SIZE_LIMIT_BYTES = 256 * 2 ** 20;
+const DEFAULT_MEMORY_BYTES = 2 * 2 ** 30;
+
+/** Grades every submission of `options.sources`; never throws for what a submission holds or does. */
+export async function gradeBatch(options: GradeOptions): Promise<GradeReport> {
+  const started = Date.now();
+  const suitesDir = path.resolve(options.suitesDir ?? path.join(packageRoot, 'grader', 'suites'));
+  const files = new GradingFiles(suitesDir);
+  const names = uniqueNames(options.sources);
+  const jobs = Math.max(1, options.jobs ?? os.availableParallelism());
+  const { default: pkg } = await import('../../package.json', { with: { type: 'json' } });
+
+  const stopReaper = await adoptOrphans();
+  const submissions: SubmissionGrade[] = new Array(options.sources.length);
+  let next = 0;
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(jobs, options.sources.length) }, async () => {
+        for (let i = next++; i < options.sources.length; i = next++) {
+          submissions[i] = await gradeSubmission(options.sources[i]!, names[i]!, files, suitesDir, options);
+          options.onSubmission?.(submissions[i]!);
+        }
+      }),
+    );
+  } finally {
+    stopReaper();
+  }
+  return {
+    format: 'learn-io-grade',
+    version: 1,
+    tool: pkg.version,
+    gradedAt: new Date(started).toISOString(),
+    suites: suitesDir,
+    exercises: options.steps.map((s) => ({ id: s.id, title: s.title, points: s.points, bonus: s.bonus === true })),
+    showHidden: options.showHidden === true,
+    submissions,
+    durationMs: Date.now() - started,
+  };
+}
+
+async function gradeSubmission(source: string, name: string, files: GradingFiles, suitesDir: string, options: GradeOptions): Promise<SubmissionGrade> {
+  const started = Date.now();
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'learn-io-grade-'));
+  const work = path.join(scratch, 'work');
+  const root = path.join(scratch, 'pkg');
+  const exercises: ExerciseGrade[] = [];
+  let error: SubmissionGrade['error'];
+  const limitMs = options.submissionTimeoutMs ?? options.steps.reduce((sum, s) => sum + s.suiteTimeoutMs, 0);
+  const deadline = AbortSignal.timeout(limitMs);
+  try {
+    fs.mkdirSync(work);
+    // The learner's files are ES modules, as in their workspace.
+    fs.writeFileSync(path.join(work, 'package.json'), '{ "type": "module" }\n');
+    let found: Map<string, Record<string, string>>;
+    try {
+      found = (await takeSubmission(source, options.steps, work, scratch)).files;
+    } catch (e) {
+      if (!(e instanceof SubmissionError)) throw e;
+      error = { code: e.code, message: e.message };
+      found = new Map();
+    }
+    files.install(root);
+    const digests = files.digests(root);
+    const ownSuites = suitesDir === path.join(packageRoot, 'grader', 'suites');
+    for (const step of options.steps) {
+      const at = found.get(step.id) ?? {};
+      const missing = step.files.filter((f) => !(f in at));
+      if (missing.length > 0) {
+        exercises.push(notGraded(step, work, at, missing.length === step.files.length ? 'missing' : 'incomplete', missing));
+        continue;
+      }
+      if (deadline.aborted) {
+        exercises.push(timedOut(step, work, at, limitMs));
+        continue;
+      }
+      let result: SuiteResult;
+      try {
+        result = await runSuite({
+          step,
+          targetDir: path.join(work, 'exercises', step.id),
+          packageRoot: root,
+          suiteDir: path.join(root, 'grader', 'suites', step.id),
+          digests,
+          memoryLimitBytes: options.memoryLimitBytes ?? DEFAULT_MEMORY_BYTES,
+          env: { LEARN_IO_SOLUTIONS: path.join(packageRoot, 'solutions') },
+          signal: deadline,
+        });
+      } catch (e) {
+        if (!deadline.aborted) throw e;
+        exercises.push(timedOut(step, work, at, limitMs));
+        continue;
+      }
+      // Whatever the verdicts say, they are void if the grading files changed under them.
+      const changed = [...new Set([...(result.tampered ?? []).map((f) => path.relative(root, f)), ...files.changed(root)])];
+      const changedInPackage = files.changed(packageRoot, { skipSuites: !ownSuites });
+      if (changed.length > 0 || changedInPackage.length > 0) {
+        files.restore(root, files.changed(root));
+        files.restore(packageRoot, changedInPackage);
+        exercises.push(tampered(step, result, at, [...changed, ...changedInPackage.map((f) => `${f} (in the installed package)`)]));
+        continue;
+      }
+      exercises.push({ ...result, outcome: 'graded', found: at });
+    }
+  } catch (e) {
+    // Ours, not the learner's: say so, and keep the batch going.
+    error = { code: 'GRADER_FAILED', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true, maxRetries: 3 });
+  }
+  if (!options.showHidden) for (const exercise of exercises) exercise.tests = exercise.tests.map(redact);
+  const sum = (pick: (e: ExerciseGrade) => number) => Math.round(exercises.reduce((n, e) => n + pick(e), 0) * 100) / 100;
+  return {
+    name,
+    source,
+    status: error || exercises.some((e) => e.status === 'error') ? 'error' : 'graded',
+    exercises,
+    points: sum((e) => e.points),
+    maxPoints: options.steps.reduce((n, s) => n + s.points, 0),
+    durationMs: Date.now() - started,
+    ...(error ? { error } : {}),
+  };
+}
+
+/** A hidden test as a learner may see it: its name and verdict. */
+function redact(test: TestResult): TestResult {
+  if (test.visibility !== 'hidden') return test;
+  const { message: _m, expected: _e, actual: _a, location: _l, ...rest } = test;
+  return { ...rest, output: [], ...(test.status === 'pass' ? {} : { message: 'a hidden test: its details are not shown' }) };
+}
+
+function single(step: ExerciseStep, targetDir: string, test: Omit<TestResult, 'points' | 'maxPoints' | 'durationMs' | 'visibility' | 'output'>): SuiteResult {
+  const result = summarize(step.id, targetDir, [{ ...test, points: 0, maxPoints: step.points, durationMs: 0, visibility: 'visible', output: [] }], 0, [], []);
+  return { ...result, status: test.status === 'error' ? 'error' : 'fail' };
+}
+
+function notGraded(step: ExerciseStep, work: string, at: Record<string, string>, outcome: 'missing' | 'incomplete', missing: string[]): ExerciseGrade {
+  const test = {
+    id: 'submitted',
+    name: `the submission holds ${step.files.join(' and ')}`,
+    status: 'fail' as const,
+    message: `not found in the submission: ${missing.join(', ')} (looked for exercises/${step.id}/FILE and ${step.id}/FILE)`,
+  };
+  return { ...single(step, path.join(work, 'exercises', step.id), test), outcome, found: at };
+}
+
+function timedOut(step: ExerciseStep, work: string, at: Record<string, string>, limitMs: number): ExerciseGrade {
+  const test = {
+    id: 'submission-limit',
+    name: 'graded within the submission\'s time limit',
+    status: 'timeout' as const,
+    message: `not graded: the time limit of ${Math.round(limitMs / 1000)} s for the whole submission ran out`,
+  };
+  return { ...single(step, path.join(work, 'exercises', step.id), test), outcome: 'timeout', found: at };
+}
+
+function tampered(step: ExerciseStep, result: SuiteResult, at: Record<string, string>, changed: string[]): ExerciseGrade {
+  const voided = result.tests.map((t) => ({ ...t, points: 0 }));
+  const test: TestResult = {
+    id: 'integrity',
+    name: "the grader's files are left as they were",
+    status: 'fail',
+    message: `your code changed the grader's files while it was graded (${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', ...' : ''}): the result of ${step.id} is void`,
+    durationMs: 0,
+    points: 0,
+    maxPoints: 0,
+    visibility: 'visible',
+    output: [],
+  };
+  return { ...summarize(step.id, result.target, [test, ...voided], result.durationMs, result.output, result.unhandled), maxPoints: step.points, status: 'fail', outcome: 'tampered', found: at };
+}
+
+/** Names for the submissions: the folder or archive name, made safe for a file name and unique. */
+export function uniqueNames(sources: readonly string[]): string[] {
+  const taken = new Map<string, number>();
+  return sources.map((source) => {
+    const base = path.basename(path.resolve(source)).replace(/\.(zip|tar\.gz|tgz|tar)$/i, '').replace(/[^A-Za-z0-9._-]+/g, '_') || 'submission';
+    const n = (taken.get(base) ?? 0) + 1;
+    taken.set(base, n);
+    return n === 1 ? base : `${base}-${n}`;
+  });
+}
+
+/**
+ * On Linux: makes this process the reaper of its descendants' orphans (prctl(2)
+ * PR_SET_CHILD_SUBREAPER), so a learner's process that forks and leaves lands here, and ends every
+ * such adopted process each half second and at the end, and caps what learner code may write to a
+ * file (setrlimit(2) RLIMIT_FSIZE, inherited by every process started from here). Returns the stop.
+ */
+async function adoptOrphans(): Promise<() => void> {
+  if (process.platform !== 'linux') return () => {};
+  const { setrlimit, getrlimit, RLIMIT_FSIZE } = await import('../sys/index.ts');
+  const { libc } = await import('../sys/libc.ts');
+  const { hard } = getrlimit(RLIMIT_FSIZE);
+  // The hard limit too: a soft one alone, learner code could raise again.
+  const cap = Math.min(hard, FILE_SIZE_LIMIT_BYTES);
+  setrlimit({ soft: cap, hard: cap }, RLIMIT_FSIZE);
+  libc.prctl?.(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  const sweep = () => {
+    for (const pid of adoptedChildren()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  };
+  const timer = setInterval(sweep, 500);
+  return () => {
+    clearInterval(timer);
+    sweep();
+  };
+}
+
+const PR_SET_CHILD_SUBREAPER = 36;
+
+/** Children of this process that are not runners it started: adopted orphans. */
+function adoptedChildren(): number[] {
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The parent pid is the second field after the command's closing parenthesis.
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'latin1');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && !liveRunners.has(Number(entry))) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
