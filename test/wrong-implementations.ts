@@ -13,7 +13,7 @@ import { runSuite } from '../src/grader/run-suite.ts';
 
 
 /** The reference with `patch` applied, in a fresh temporary folder (git apply, outside any repo). */
-function wrongImplementation(step: ExerciseStep, patch: string): string {
+export function wrongImplementation(step: ExerciseStep, patch: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `learn-io-wrong-${step.id}-`));
   fs.cpSync(stepPaths(step).referenceDir, dir, { recursive: true });
   // A server runs as a process of its own, and outside a package Node would take server.ts for CommonJS.

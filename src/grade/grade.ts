@@ -56,7 +56,7 @@ export async function gradeBatch(options: GradeOptions): Promise<GradeReport> {
     await Promise.all(
       Array.from({ length: Math.min(jobs, options.sources.length) }, async () => {
         for (let i = next++; i < options.sources.length; i = next++) {
-          submissions[i] = await gradeSubmission(options.sources[i]!, names[i]!, files, suitesDir, options);
+          submissions[i] = await gradeSubmission(options.sources[i]!, names[i]!, files, options);
           options.onSubmission?.(submissions[i]!);
         }
       }),
@@ -64,6 +64,8 @@ export async function gradeBatch(options: GradeOptions): Promise<GradeReport> {
   } finally {
     stopReaper();
   }
+  const ownSuites = suitesDir === path.join(packageRoot, 'grader', 'suites');
+  const packageChanged = files.changed(packageRoot, { skipSuites: !ownSuites });
   return {
     format: 'learn-io-grade',
     version: 1,
@@ -73,11 +75,12 @@ export async function gradeBatch(options: GradeOptions): Promise<GradeReport> {
     exercises: options.steps.map((s) => ({ id: s.id, title: s.title, points: s.points, bonus: s.bonus === true })),
     showHidden: options.showHidden === true,
     submissions,
+    ...(packageChanged.length > 0 ? { packageChanged } : {}),
     durationMs: Date.now() - started,
   };
 }
 
-async function gradeSubmission(source: string, name: string, files: GradingFiles, suitesDir: string, options: GradeOptions): Promise<SubmissionGrade> {
+async function gradeSubmission(source: string, name: string, files: GradingFiles, options: GradeOptions): Promise<SubmissionGrade> {
   const started = Date.now();
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'learn-io-grade-'));
   const work = path.join(scratch, 'work');
@@ -100,7 +103,6 @@ async function gradeSubmission(source: string, name: string, files: GradingFiles
     }
     files.install(root);
     const digests = files.digests(root);
-    const ownSuites = suitesDir === path.join(packageRoot, 'grader', 'suites');
     for (const step of options.steps) {
       const at = found.get(step.id) ?? {};
       const missing = step.files.filter((f) => !(f in at));
@@ -130,12 +132,13 @@ async function gradeSubmission(source: string, name: string, files: GradingFiles
         continue;
       }
       // Whatever the verdicts say, they are void if the grading files changed under them.
+      // (The installed package's own files are not used here: every submission runs from its copy.
+      // gradeBatch compares them once at the end, without blaming anyone: with parallel jobs it
+      // cannot know whose code changed them.)
       const changed = [...new Set([...(result.tampered ?? []).map((f) => path.relative(root, f)), ...files.changed(root)])];
-      const changedInPackage = files.changed(packageRoot, { skipSuites: !ownSuites });
-      if (changed.length > 0 || changedInPackage.length > 0) {
+      if (changed.length > 0) {
         files.restore(root, files.changed(root));
-        files.restore(packageRoot, changedInPackage);
-        exercises.push(tampered(step, result, at, [...changed, ...changedInPackage.map((f) => `${f} (in the installed package)`)]));
+        exercises.push(tampered(step, result, at, changed));
         continue;
       }
       exercises.push({ ...result, outcome: 'graded', found: at });

@@ -55,5 +55,11 @@ export interface GradeReport {
   /** Hidden tests' details (message, expected, actual, output) are kept only when this is true. */
   showHidden: boolean;
   submissions: SubmissionGrade[];
+  /**
+   * Grading files of the installed package that differ, after the batch, from what they were when it
+   * started (relative paths): learner code (or a person) changed them. The batch's results stand
+   * (every submission ran from a copy), but the package should be reinstalled.
+   */
+  packageChanged?: string[];
   durationMs: number;
 }

@@ -60,7 +60,10 @@ export class GradingFiles {
     return out;
   }
 
-  /** The files under `root` that differ from the copy (changed, missing or unreadable), relative; `skipSuites` for the package's own root when another suites folder is used. */
+  /**
+   * The files under `root` that differ from the copy (changed, missing or unreadable), relative.
+   * `skipSuites`: for the package's own root when the suites came from another folder.
+   */
   changed(root: string, { skipSuites = false } = {}): string[] {
     const out: string[] = [];
     for (const [relative, content] of this.files) {

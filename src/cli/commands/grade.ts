@@ -38,7 +38,7 @@ export const grade: Command = {
     exercise: { type: 'string', multiple: true, value: 'ID,...', description: 'grade only these exercises (comma-separated, or the flag repeated; default: all)' },
     format: { type: 'string', value: 'F,...', description: `reports to write: ${REPORT_FORMATS.join(', ')} (default json,csv,html)` },
     out: { type: 'string', value: 'DIR', description: 'where the reports go (default ./grades; with --self, none unless given)' },
-    jobs: { type: 'string', value: 'N', description: `submissions graded at once (default: the cores, ${os.availableParallelism()})` },
+    jobs: { type: 'string', value: 'N', description: `submissions graded at once (default: the cores, ${os.availableParallelism()}; at most twice that)` },
     suites: { type: 'string', value: 'DIR', description: "grade with these hidden suites (a copy of the package's grader/suites/, changed or extended)" },
     self: { type: 'boolean', description: 'grade your own workspace exactly as the classroom will' },
     'show-hidden': { type: 'boolean', description: "instructors: keep hidden tests' messages and output in the reports" },
@@ -55,6 +55,9 @@ export const grade: Command = {
     const formats = parseFormats(flags.format, self);
     const outDir = typeof flags.out === 'string' ? path.resolve(ctx.cwd, flags.out) : self ? undefined : path.resolve(ctx.cwd, 'grades');
     const jobs = positiveNumber('jobs', flags.jobs);
+    // Each job is a Vitest process with workers and servers of its own: past twice the cores, they only slow each other down.
+    const maxJobs = os.availableParallelism() * 2;
+    if (jobs !== undefined && jobs > maxJobs) throw new ToolError('USAGE', `--jobs may be at most ${maxJobs} on this machine (twice its cores).`);
     const memoryMb = positiveNumber('memory', flags.memory);
     const timeoutS = positiveNumber('timeout', flags.timeout);
     const json = flags.json === true;
@@ -77,6 +80,9 @@ export const grade: Command = {
       ctx.print();
       ctx.print(`${report.submissions.length} graded in ${(report.durationMs / 1000).toFixed(1)} s${errors ? kleur.magenta(`, ${errors} with grader errors (not the learners' zeros: see the reports)`) : ''}.`);
       for (const file of written) ctx.print(`  ${shown(ctx, file)}`);
+      if (report.packageChanged) {
+        ctx.print(kleur.magenta(`The installed package's grading files changed during the batch (${report.packageChanged.slice(0, 3).join(', ')}): every submission ran from a copy, but reinstall learn-io before the next batch.`));
+      }
     }
     if (self) {
       const only = report.submissions[0]!;

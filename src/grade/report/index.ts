@@ -133,6 +133,15 @@ const OUTCOME_TEXT: Record<ExerciseGrade['outcome'], string> = {
   timeout: "not finished: the submission's time limit ran out before this exercise finished",
 };
 
+/** The name of the stand-in test for an exercise that ran no test, by outcome. */
+const NOT_GRADED_NAME: Record<ExerciseGrade['outcome'], string> = {
+  graded: 'no test ran',
+  missing: 'exercise files missing',
+  incomplete: 'exercise files incomplete',
+  tampered: "the grader's files were changed",
+  timeout: "the submission's time limit",
+};
+
 /** What the grader could not judge, for a submission: one entry per exercise, plus the submission's own. */
 interface GraderError {
   exercise?: string;
@@ -210,7 +219,7 @@ function testsFor(ex: ExerciseGrade): TestResult[] {
     tests.push({
       ...blank,
       id: `${ex.exercise}:not-graded`,
-      name: error ? 'grader error' : ex.outcome === 'graded' ? 'no test ran' : OUTCOME_TEXT[ex.outcome].split(':')[0]!,
+      name: error ? 'grader error' : NOT_GRADED_NAME[ex.outcome],
       status: error ? 'error' : ex.outcome === 'timeout' ? 'timeout' : 'fail',
       message: [
         error ? `the grader could not judge this exercise: ${error.message}` : OUTCOME_TEXT[ex.outcome],
