@@ -240,7 +240,7 @@ export const course: readonly Step[] = [
     summary: 'workers started once, errors reported, shutdown that drains or cancels',
     files: ['pool.ts', 'worker.ts'],
     points: 100,
-    testTimeoutMs: 5000,
+    testTimeoutMs: 10_000,
     suiteTimeoutMs: 120_000,
     hints: [
       'Start with serve() in worker.ts: Queue.from(init.queue), then loop queue.get(), await handle(task, ' +

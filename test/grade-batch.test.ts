@@ -216,6 +216,11 @@ describe('learn-io grade on a classroom', () => {
           wrong.push(`${s.name}: ${(error as Error).message.split('\n')[0]}`);
         }
       }
+      // For the log: each verdict with its first failure, so a reader sees why, not only that.
+      for (const s of report.submissions) {
+        const first = s.exercises.flatMap((e) => e.tests.filter((t) => t.status !== 'pass').map((t) => `${e.exercise} › ${t.status}: ${(t.message ?? '').split('\n')[0]!.slice(0, 140)}`))[0];
+        console.log(`${s.name.padEnd(48)} ${s.status.padEnd(6)} ${String(s.points).padStart(6)}/${s.maxPoints}  ${s.exercises.map((e) => e.outcome).join(',')}  ${s.error?.message ?? first ?? ''}`);
+      }
       expect(wrong).toEqual([]);
       // The broken archive is a submission the grader could not judge: exit 2 says so.
       expect(exitCode).toBe(2);

@@ -3,6 +3,7 @@ import kleur from 'kleur';
 import { ToolError } from '../errors.ts';
 import { commandHelp, parse, type Command, type Context } from './command.ts';
 import { check, watch } from './commands/check.ts';
+import { classroom } from './commands/classroom.ts';
 import { hint, reset, solution } from './commands/exercise.ts';
 import { grade } from './commands/grade.ts';
 import { init } from './commands/init.ts';
@@ -11,7 +12,7 @@ import { review } from './commands/review.ts';
 import { run } from './commands/run.ts';
 import { serve } from './commands/serve.ts';
 
-export const commands: Command[] = [init, next, list, read, run, check, watch, serve, hint, reset, solution, review, grade];
+export const commands: Command[] = [init, next, list, read, run, check, watch, serve, hint, reset, solution, review, grade, classroom];
 
 function makeContext(argv: string[]): Context {
   const out = process.stdout;

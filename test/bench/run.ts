@@ -16,6 +16,8 @@
 // 6. spawn + join of 100,000 tasks through the reference hub against async functions (below).
 // 7. FTP: download and upload of a 256 MB file and 20 concurrent 10 MB downloads, the thread-pool-ftp
 //    reference against vsftpd and pyftpdlib where installed (test/bench/ftp.ts).
+// 8. Classroom grading: `learn-io grade --jobs 2` on BENCH_GRADE_SUBMISSIONS (30) submissions of the
+//    whole course, in submissions per minute, against the same suites run without isolation (test/bench/grade.ts).
 //
 // Knobs: BENCH_LOAD_RUNS, BENCH_LOAD_MS (echo load), BENCH_RUNS, BENCH_ROUND_TRIPS (switches), BENCH_WAIT_SIZES (e.g. "10,100,1000,10000"),
 // BENCH_SYSCALLS (getsockname calls per run), BENCH_TCP_TRIPS (round trips per run).
@@ -28,6 +30,7 @@ import { formatUs, measureWaitCost } from '../../lessons/demos/wait-cost.ts';
 import { packageRoot } from '../../src/catalog.ts';
 import { benchEchoLoad } from './echo-load.ts';
 import { benchFtp } from './ftp.ts';
+import { benchGrade } from './grade.ts';
 import { Hub } from '../../solutions/hub/hub.ts';
 import { table } from '../../src/demo-kit.ts';
 import { createConnection, createServer, IPPROTO_TCP, Socket, TCP_NODELAY } from '../../src/sys/index.ts';
@@ -289,11 +292,17 @@ async function benchNodeTasks(n: number, runs: number): Promise<void> {
   console.log(`  ratio ours / Node                                      ${`${(ours / peer).toFixed(2)}x`.padStart(20)}`);
 }
 
-main();
+// BENCH_ONLY=grade,ftp runs only those parts: check, switch, wait, calls, tasks, echo, ftp, grade.
+const only = process.env.BENCH_ONLY?.split(',');
+const want = (part: string) => !only || only.includes(part);
+if (want('check') || want('switch')) main();
 const ioRuns = Math.max(3, Number(process.env.BENCH_RUNS ?? 7));
-benchWaitCost(ioRuns);
-await benchCalls(ioRuns);
-benchSpawnJoin(Number(process.env.BENCH_TASKS ?? 100_000), ioRuns);
-await benchNodeTasks(Number(process.env.BENCH_TASKS ?? 100_000), ioRuns);
-await benchEchoLoad(Number(process.env.BENCH_LOAD_RUNS ?? 3), Number(process.env.BENCH_LOAD_MS ?? 1500));
-await benchFtp();
+if (want('wait')) benchWaitCost(ioRuns);
+if (want('calls')) await benchCalls(ioRuns);
+if (want('tasks')) {
+  benchSpawnJoin(Number(process.env.BENCH_TASKS ?? 100_000), ioRuns);
+  await benchNodeTasks(Number(process.env.BENCH_TASKS ?? 100_000), ioRuns);
+}
+if (want('echo')) await benchEchoLoad(Number(process.env.BENCH_LOAD_RUNS ?? 3), Number(process.env.BENCH_LOAD_MS ?? 1500));
+if (want('ftp')) await benchFtp();
+if (want('grade')) await benchGrade(Number(process.env.BENCH_GRADE_SUBMISSIONS ?? 30), 2);
