@@ -218,7 +218,7 @@ describe('learn-io grade on a classroom', () => {
       }
       // For the log: each verdict with its first failure, so a reader sees why, not only that.
       for (const s of report.submissions) {
-        const first = s.exercises.flatMap((e) => e.tests.filter((t) => t.status !== 'pass').map((t) => `${e.exercise} › ${t.status}: ${(t.message ?? '').split('\n')[0]!.slice(0, 140)}`))[0];
+        const first = s.exercises.filter((e) => e.outcome !== 'missing').flatMap((e) => e.tests.filter((t) => t.status !== 'pass').map((t) => `${e.exercise} › ${t.status}: ${(t.message ?? '').split('\n')[0]!.slice(0, 140)}`))[0];
         console.log(`${s.name.padEnd(48)} ${s.status.padEnd(6)} ${String(s.points).padStart(6)}/${s.maxPoints}  ${s.exercises.map((e) => e.outcome).join(',')}  ${s.error?.message ?? first ?? ''}`);
       }
       expect(wrong).toEqual([]);
@@ -247,4 +247,52 @@ describe('learn-io grade on a classroom', () => {
     for (const file of ['junit.xml', 'report.html']) expect(fs.statSync(path.join(outDir, file)).size).toBeGreaterThan(1000);
     expect(fs.readdirSync(path.join(outDir, 'gradescope')).length).toBe(sources.length);
   });
+});
+
+describe('grade --self and an instructor\'s private suites', () => {
+  const bin = path.join(packageRoot, 'src', 'cli', 'bin.mjs');
+  const run = (args: string[], cwd: string) =>
+    new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      execFile(process.execPath, [bin, ...args], { cwd, maxBuffer: 16 * 2 ** 20 }, (error, stdout) => resolve({ code: error ? (error.code as number) : 0, stdout }));
+    });
+
+  it('grades the workspace the classroom way; a [hidden] test shows its name and verdict only, unless --show-hidden', async () => {
+    const ws = path.join(root, 'self');
+    expect((await run(['init', ws], root)).code).toBe(0);
+    fs.copyFileSync(path.join(stepPaths(step('coroutine-switcher')).referenceDir, 'switcher.ts'), path.join(ws, 'exercises', 'coroutine-switcher', 'switcher.ts'));
+    const passing = await run(['grade', '--self', '--exercise', 'coroutine-switcher'], ws);
+    expect(passing.stdout).toMatch(/✓ self\s+100\/100/);
+    expect(passing.code).toBe(0);
+
+    // A private copy of the suites with one more test, hidden, that the reference fails.
+    const suites = path.join(root, 'private-suites');
+    fs.cpSync(path.join(packageRoot, 'grader', 'suites'), suites, { recursive: true });
+    fs.writeFileSync(
+      path.join(suites, 'coroutine-switcher', 'private.test.ts'),
+      `import { describe, expect, test } from 'vitest';
+import { Greenlet } from '@learn-io/target/coroutine-switcher/switcher.ts';
+describe('[hidden] private', () => {
+  test('a secret expectation', () => {
+    console.log('secret output 4242');
+    expect(typeof Greenlet).toBe('secret-4242');
+  });
+});
+`,
+    );
+    const hidden = await run(['grade', '--self', '--exercise', 'coroutine-switcher', '--suites', suites, '--out', path.join(root, 'self-out'), '--format', 'json,gradescope'], ws);
+    expect(hidden.code).toBe(1);
+    const redacted = JSON.parse(fs.readFileSync(path.join(root, 'self-out', 'grade.json'), 'utf8')) as GradeReport;
+    const test = redacted.submissions[0]!.exercises[0]!.tests.find((t) => t.name.includes('[hidden]'))!;
+    expect(test).toMatchObject({ status: 'fail', visibility: 'hidden', output: [] });
+    expect(JSON.stringify(redacted)).not.toContain('4242');
+    expect(hidden.stdout).not.toContain('4242');
+    const gradescope = JSON.parse(fs.readFileSync(path.join(root, 'self-out', 'results.json'), 'utf8')) as { tests: { name: string; visibility: string }[] };
+    expect(gradescope.tests.find((t) => t.name.includes('[hidden]'))!.visibility).toBe('hidden');
+
+    await run(['grade', '--self', '--exercise', 'coroutine-switcher', '--suites', suites, '--out', path.join(root, 'self-out'), '--format', 'json', '--show-hidden'], ws);
+    const shown = JSON.parse(fs.readFileSync(path.join(root, 'self-out', 'grade.json'), 'utf8')) as GradeReport;
+    const full = shown.submissions[0]!.exercises[0]!.tests.find((t) => t.name.includes('[hidden]'))!;
+    expect(full.message).toContain('secret-4242');
+    expect(full.output.join('\n')).toContain('secret output 4242');
+  }, 180_000);
 });
