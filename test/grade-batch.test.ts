@@ -296,3 +296,20 @@ describe('[hidden] private', () => {
     expect(full.output.join('\n')).toContain('secret output 4242');
   }, 180_000);
 });
+
+describe('grade --memory', () => {
+  it('stops a run whose processes together pass the memory limit, and says so', async () => {
+    // 1.5 GB held at the module's top level, then a loop: the memory watchdog, not a time limit, must end it.
+    const hog = 'const kept: Buffer[] = [];\nfor (let i = 0; i < 24; i++) kept.push(Buffer.alloc(64 * 2 ** 20, 1));\nfor (;;) kept.push(Buffer.alloc(1));\n';
+    const dir = workspace('hostile-memory', 'coroutine-switcher', { 'switcher.ts': `${hog}${stub('coroutine-switcher')['switcher.ts']}` });
+    const out = path.join(root, 'memory-out');
+    const code = await new Promise<number | null>((resolve) => {
+      execFile(process.execPath, [path.join(packageRoot, 'src', 'cli', 'bin.mjs'), 'grade', dir, '--exercise', 'coroutine-switcher', '--memory', '900', '--format', 'json', '--out', out], () => {}).on('exit', resolve);
+    });
+    expect(code).toBe(0);
+    const report = JSON.parse(fs.readFileSync(path.join(out, 'grade.json'), 'utf8')) as GradeReport;
+    const tests = report.submissions[0]!.exercises[0]!.tests;
+    expect(tests.map((t) => t.status)).toEqual(['fail']);
+    expect(tests[0]!.message).toMatch(/MB of memory while loading, over the limit of 900 MB/);
+  }, 120_000);
+});
