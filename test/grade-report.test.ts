@@ -10,7 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExerciseGrade, GradeReport, SubmissionGrade } from '../src/grade/model.ts';
 import { summarize, type SuiteResult, type TestResult } from '../src/grader/model.ts';
-import { REPORT_FORMATS, writeReports } from '../src/grade/report/index.ts';
+import { githubRunner, REPORT_FORMATS, writeReports } from '../src/grade/report/index.ts';
 
 // ---------------------------------------------------------------------------------------------
 // The batch
@@ -237,7 +237,8 @@ describe('github', () => {
     for (const t of b.tests) expect(Object.keys(t).sort()).toEqual(expect.arrayContaining(['execution_time', 'message', 'name', 'score', 'status']));
 
     const bHub = readJson(`github/${BOB_FILE}/hub.json`);
-    expect([bHub.status, bHub.max_score, sumScores(bHub), bHub.tests.at(-1).name]).toEqual(['fail', 10, 6.66, 'errors outside any test']);
+    // Scores in 1/128ths, so that the reporter's float sums are exact: 6.66 points as 6.65625.
+    expect([bHub.status, bHub.max_score, sumScores(bHub), bHub.tests.at(-1).name]).toEqual(['fail', 10, 6.65625, 'errors outside any test']);
 
     const c = readJson('github/carol/select-server.json');
     expect(c.status).toBe('error');
@@ -458,5 +459,23 @@ describe.skipIf(!hasChromium)(hasChromium ? 'html in a headless browser' : `html
       bobSuite: `${BOB}/select-server`,
       failure: [HOSTILE_MESSAGE, 'expected: a, b', 'actual: a,b', 'at /batch/bob/select-server/server.ts:12:5'].join('\n'),
     });
+  });
+});
+
+describe('github scores', () => {
+  it('add up exactly in floating point: 67 passing shares of 100 are 100, not 99.99999999999993', () => {
+    const n = 67;
+    const round2 = (x: number) => Math.round(x * 100) / 100;
+    const tests: TestResult[] = Array.from({ length: n }, (_, i) => {
+      const maxPoints = round2((100 * (i + 1)) / n - round2((100 * i) / n));
+      return { id: `t${i}`, name: `t${i}`, status: 'pass', durationMs: 1, points: maxPoints, maxPoints, visibility: 'visible', output: [] };
+    });
+    expect(tests.reduce((sum, t) => sum + t.points, 0)).not.toBe(100); // the float noise this guards against
+    const exercise = { exercise: 'x', target: '/x', status: 'pass', tests, passed: n, total: n, points: 100, maxPoints: 100, durationMs: 1, output: [], unhandled: [], outcome: 'graded', found: {} } as ExerciseGrade;
+    const runner = githubRunner(exercise);
+    expect(runner.tests.reduce((sum, t) => sum + t.score, 0)).toBe(100);
+    tests[3]!.status = 'fail';
+    const partial = githubRunner(exercise).tests.reduce((sum, t) => sum + t.score, 0);
+    expect(Math.abs(partial - (100 - tests[3]!.maxPoints))).toBeLessThan(1 / 64);
   });
 });

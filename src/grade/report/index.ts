@@ -359,21 +359,38 @@ function firstLines(text: string, max: number): string {
   return kept.length > 0 ? `${kept.join('\n')}\n…` : `${text.slice(0, max - 1)}…`;
 }
 
-function githubTest(t: TestResult): GithubTest {
+/**
+ * The reporter adds the tests' scores as floats: 67 shares of 100 such as 1.49 add up to
+ * 99.99999999999993. Shares in 1/128ths are exact in binary, so any set of them adds up exactly:
+ * test i gets the 1/128ths between the running totals of maxPoints before and after it.
+ */
+function binaryShares(tests: readonly TestResult[]): number[] {
+  const q = (x: number) => Math.round(x * 128) / 128;
+  let before = 0;
+  return tests.map((t) => {
+    const share = q(before + t.maxPoints) - q(before);
+    before += t.maxPoints;
+    return t.status === 'pass' ? share : 0;
+  });
+}
+
+function githubTest(t: TestResult, score: number): GithubTest {
   return {
     name: `${t.status === 'error' ? '[grader error] ' : ''}${t.name}`,
     status: githubStatus(t.status),
     message: t.status === 'pass' ? '' : firstLines(testText(t), GITHUB_MESSAGE_MAX),
     ...(t.location ? { line_no: t.location.line } : {}),
     execution_time: `${seconds(t.durationMs, 2)}s`,
-    score: t.points,
+    score,
     ...(t.location ? { filename: t.location.file } : {}),
   };
 }
 
 /** One GitHub Classroom runner for one exercise of a submission. */
 export function githubRunner(ex: ExerciseGrade): GithubRunner {
-  const tests = testsFor(ex).map(githubTest);
+  const all = testsFor(ex);
+  const scores = binaryShares(all);
+  const tests = all.map((t, i) => githubTest(t, scores[i]!));
   const status: GithubStatus =
     ex.status === 'error' || tests.some((t) => t.status === 'error')
       ? 'error'
