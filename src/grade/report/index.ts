@@ -750,6 +750,7 @@ export function htmlReport(report: GradeReport): string {
   const withErrors = subs.filter((s) => s.status === 'error').length;
   const judged = subs.filter((s) => s.status === 'graded');
   const maxTotal = report.exercises.reduce((n, e) => n + (e.bonus ? 0 : e.points), 0);
+  const bonusTotal = report.exercises.reduce((n, e) => n + (e.bonus ? e.points : 0), 0);
   const average = judged.length > 0 ? judged.reduce((n, s) => n + s.points, 0) / judged.length : undefined;
 
   const head = [
@@ -772,7 +773,7 @@ export function htmlReport(report: GradeReport): string {
     `<p class="meta">Graded <time datetime="${escapeHtml(report.gradedAt)}">${escapeHtml(when)}</time> by learn-io ${escapeHtml(report.tool)} in ${escapeHtml(seconds(report.durationMs, 1))} s, with the suites in <code>${escapeHtml(report.suites)}</code>.${report.showHidden ? ' Hidden tests are shown in full.' : ' Hidden tests show their names only.'}</p>`,
     '<ul class="counts">',
     `<li><b>${subs.length}</b> submission${subs.length === 1 ? '' : 's'}</li>`,
-    `<li><b>${report.exercises.length}</b> exercise${report.exercises.length === 1 ? '' : 's'} (${escapeHtml(fmt(maxTotal))} points)</li>`,
+    `<li><b>${report.exercises.length}</b> exercise${report.exercises.length === 1 ? '' : 's'} (${escapeHtml(fmt(maxTotal))} points${bonusTotal > 0 ? ` and ${escapeHtml(fmt(bonusTotal))} bonus` : ''})</li>`,
     `<li><b>${allPassed}</b> passed every exercise</li>`,
     `<li${withErrors > 0 ? ' class="error"' : ''}><b>${withErrors}</b> with grader errors</li>`,
     ...(average !== undefined ? [`<li>average <b>${escapeHtml(fmt(average))}</b> points (without grader errors)</li>`] : []),
