@@ -172,6 +172,29 @@ beforeAll(async () => {
     ),
     fails('select-server', { atMost: 0 }),
   );
+  // One that rewrites other submissions wherever it finds them: the sources named on the grader's
+  // command line, and the other submissions' folders under the temporary directory. The victim is
+  // taken in before any learner code runs; a copy rewritten during its run voids its result loudly.
+  const rewrite = `
+    const fs = process.getBuiltinModule('node:fs');
+    const path = process.getBuiltinModule('node:path');
+    const os = process.getBuiltinModule('node:os');
+    const stub = 'export class Greenlet {}\\nexport class GreenletExit extends Error {}\\nexport function getcurrent() { throw new Error("gone"); }\\n';
+    const hit = (file: string) => { try { if (fs.readFileSync(file, 'utf8').includes('VICTIM' + '-MARK')) fs.writeFileSync(file, stub); } catch {} };
+    const args = new Set<string>();
+    for (const pid of fs.readdirSync('/proc')) { try { for (const a of fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8').split('\\0')) if (a.startsWith('/')) args.add(a); } catch {} }
+    for (const a of args) hit(path.join(a, 'exercises', 'coroutine-switcher', 'switcher.ts'));
+    for (const d of fs.readdirSync(os.tmpdir())) hit(path.join(os.tmpdir(), d, 'work', 'exercises', 'coroutine-switcher', 'switcher.ts'));
+    for (const d of fs.readdirSync('/tmp')) hit(path.join('/tmp', d, 'work', 'exercises', 'coroutine-switcher', 'switcher.ts'));`;
+  add(workspace('hostile-rewrites-others', 'coroutine-switcher', { 'switcher.ts': `${rewrite}\n${stub('coroutine-switcher')['switcher.ts']}` }), fails('coroutine-switcher', { atMost: 0 }));
+  const victim = { 'switcher.ts': `// VICTIM-MARK\n${reference('coroutine-switcher')['switcher.ts']}` };
+  add(workspace('victim', 'coroutine-switcher', victim), (s) => {
+    const e = s.exercises[0]!;
+    // Its verdict is about what it handed in, or loudly void: never a quiet zero.
+    if (e.status === 'error') expect(e.error?.code).toBe('SUBMISSION_CHANGED');
+    else passes('coroutine-switcher')(s);
+  });
+
   // Not hostile, just broken or empty.
   fs.writeFileSync(path.join(classDir, 'broken-archive.zip'), 'PK\u0003\u0004 this is not a zip');
   add(path.join(classDir, 'broken-archive.zip'), (s) => {
@@ -241,7 +264,7 @@ describe('learn-io grade on a classroom', () => {
 
   it('writes every report: one CSV row per submission, one column per exercise', () => {
     const csv = fs.readFileSync(path.join(outDir, 'grades.csv'), 'utf8').trim().split('\r\n');
-    expect(csv[0]).toBe(`submission,${report.exercises.map((e) => e.id).join(',')},total,max,status,notes`);
+    expect(csv[0]).toBe(`submission,${report.exercises.map((e) => e.id).join(',')},total,max,status,notes,source`);
     expect(report.exercises.map((e) => e.id).sort()).toEqual([...exercises].sort());
     expect(csv.length).toBe(sources.length + 1);
     for (const file of ['junit.xml', 'report.html']) expect(fs.statSync(path.join(outDir, file)).size).toBeGreaterThan(1000);

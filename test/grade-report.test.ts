@@ -323,11 +323,11 @@ describe('csv', () => {
   it('has a row per submission, a column per exercise, quoted and neutralised text', () => {
     const rows = parseCsv(read('grades.csv'));
     expect(rows).toEqual([
-      ['submission', 'select-server', 'hub', 'total', 'max', 'status', 'notes'],
-      ['alice', '100', '10', '110', '110', 'graded', ''],
-      [`'${BOB}`, '25', '6.66', '31.66', '110', 'graded', 'hub: 1 error(s) outside any test'],
-      ['carol', '', '0', '25', '110', 'error', `select-server: grader error: ${CAROL_ERROR}; hub: missing`],
-      ['dave', '', '', '0', '110', 'error', 'submission: dave.zip: unexpected end of archive'],
+      ['submission', 'select-server', 'hub', 'total', 'max', 'status', 'notes', 'source'],
+      ['alice', '100', '10', '110', '110', 'graded', '', '/batch/alice'],
+      [`'${BOB}`, '25', '6.66', '31.66', '110', 'graded', 'hub: 1 error(s) outside any test', `/batch/${BOB}`],
+      ['carol', '', '0', '25', '110', 'error', `select-server: grader error: ${CAROL_ERROR}; hub: missing`, '/batch/carol'],
+      ['dave', '', '', '0', '110', 'error', 'submission: dave.zip: unexpected end of archive', '/batch/dave'],
     ]);
   });
 });

@@ -49,6 +49,15 @@ export async function gradeBatch(options: GradeOptions): Promise<GradeReport> {
   const jobs = Math.max(1, options.jobs ?? os.availableParallelism());
   const { default: pkg } = await import('../../package.json', { with: { type: 'json' } });
 
+  // Every submission is taken in before any learner code runs: a submission graded early cannot
+  // rewrite one graded later (its source is the instructor's folder, within reach of learner code).
+  const intakes: Intake[] = [];
+  try {
+    for (const [i, source] of options.sources.entries()) intakes.push(await takeIn(source, names[i]!, options.steps));
+  } catch (error) {
+    for (const intake of intakes) fs.rmSync(intake.scratch, { recursive: true, force: true });
+    throw error;
+  }
   const stopReaper = await adoptOrphans();
   const submissions: SubmissionGrade[] = new Array(options.sources.length);
   let next = 0;
@@ -56,13 +65,14 @@ export async function gradeBatch(options: GradeOptions): Promise<GradeReport> {
     await Promise.all(
       Array.from({ length: Math.min(jobs, options.sources.length) }, async () => {
         for (let i = next++; i < options.sources.length; i = next++) {
-          submissions[i] = await gradeSubmission(options.sources[i]!, names[i]!, files, options);
+          submissions[i] = await gradeSubmission(intakes[i]!, files, options);
           options.onSubmission?.(submissions[i]!);
         }
       }),
     );
   } finally {
     stopReaper();
+    for (const intake of intakes) fs.rmSync(intake.scratch, { recursive: true, force: true, maxRetries: 3 });
   }
   const ownSuites = suitesDir === path.join(packageRoot, 'grader', 'suites');
   const packageChanged = files.changed(packageRoot, { skipSuites: !ownSuites });
@@ -80,36 +90,64 @@ export async function gradeBatch(options: GradeOptions): Promise<GradeReport> {
   };
 }
 
-async function gradeSubmission(source: string, name: string, files: GradingFiles, options: GradeOptions): Promise<SubmissionGrade> {
-  const started = Date.now();
+/** A submission taken in: its exercise files copied out, and their content kept to check against. */
+interface Intake {
+  source: string;
+  name: string;
+  scratch: string;
+  work: string;
+  found: Map<string, Record<string, string>>;
+  refused: Map<string, Record<string, string>>;
+  /** The content of every file taken, by its path under `work`. */
+  content: Map<string, Buffer>;
+  error?: SubmissionGrade['error'];
+}
+
+async function takeIn(source: string, name: string, steps: readonly ExerciseStep[]): Promise<Intake> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'learn-io-grade-'));
   const work = path.join(scratch, 'work');
+  fs.mkdirSync(work);
+  // The learner's files are ES modules, as in their workspace.
+  fs.writeFileSync(path.join(work, 'package.json'), '{ "type": "module" }\n');
+  const intake: Intake = { source, name, scratch, work, found: new Map(), refused: new Map(), content: new Map() };
+  try {
+    const located = await takeSubmission(source, steps, work, scratch);
+    intake.found = located.files;
+    intake.refused = located.refused;
+  } catch (e) {
+    if (!(e instanceof SubmissionError)) throw e;
+    intake.error = { code: e.code, message: e.message };
+  }
+  for (const [id, files] of intake.found) {
+    for (const file of Object.keys(files)) {
+      const at = path.join(work, 'exercises', id, file);
+      intake.content.set(at, fs.readFileSync(at));
+    }
+  }
+  return intake;
+}
+
+async function gradeSubmission(intake: Intake, files: GradingFiles, options: GradeOptions): Promise<SubmissionGrade> {
+  const started = Date.now();
+  const { source, name, scratch, work, found, refused } = intake;
   const root = path.join(scratch, 'pkg');
   const exercises: ExerciseGrade[] = [];
-  let error: SubmissionGrade['error'];
+  let error = intake.error;
   const limitMs = options.submissionTimeoutMs ?? options.steps.reduce((sum, s) => sum + s.suiteTimeoutMs, 0);
   const deadline = AbortSignal.timeout(limitMs);
   try {
-    fs.mkdirSync(work);
-    // The learner's files are ES modules, as in their workspace.
-    fs.writeFileSync(path.join(work, 'package.json'), '{ "type": "module" }\n');
-    let found: Map<string, Record<string, string>>;
-    try {
-      found = (await takeSubmission(source, options.steps, work, scratch)).files;
-    } catch (e) {
-      if (!(e instanceof SubmissionError)) throw e;
-      error = { code: e.code, message: e.message };
-      found = new Map();
-    }
     files.install(root);
     const digests = files.digests(root);
     for (const step of options.steps) {
       const at = found.get(step.id) ?? {};
       const missing = step.files.filter((f) => !(f in at));
       if (missing.length > 0) {
-        exercises.push(notGraded(step, work, at, missing.length === step.files.length ? 'missing' : 'incomplete', missing));
+        exercises.push(notGraded(step, work, at, missing.length === step.files.length ? 'missing' : 'incomplete', missing, refused.get(step.id) ?? {}));
         continue;
       }
+      // The files as they were taken in, whatever happened to the folder since.
+      const own = [...intake.content].filter(([file]) => file.startsWith(path.join(work, 'exercises', step.id) + path.sep));
+      for (const [file, content] of own) fs.writeFileSync(file, content);
       if (deadline.aborted) {
         exercises.push(timedOut(step, work, at, limitMs));
         continue;
@@ -139,6 +177,19 @@ async function gradeSubmission(source: string, name: string, files: GradingFiles
       if (changed.length > 0) {
         files.restore(root, files.changed(root));
         exercises.push(tampered(step, result, at, changed));
+        continue;
+      }
+      // Its own files changed while it ran: by its own code, or by another submission's (which can
+      // reach this folder). Either way the verdict may not be about what was handed in: say so.
+      const rewritten = own.filter(([file, content]) => !readOrEmpty(file).equals(content)).map(([file]) => path.relative(work, file));
+      if (rewritten.length > 0) {
+        exercises.push({
+          ...result,
+          status: 'error',
+          error: { code: 'SUBMISSION_CHANGED', message: `the submission's files changed while it was graded (${rewritten.join(', ')}): the result is void; grade it again on its own` },
+          outcome: 'graded',
+          found: at,
+        });
         continue;
       }
       exercises.push({ ...result, outcome: 'graded', found: at });
@@ -175,12 +226,13 @@ function single(step: ExerciseStep, targetDir: string, test: Omit<TestResult, 'p
   return { ...result, status: test.status === 'error' ? 'error' : 'fail' };
 }
 
-function notGraded(step: ExerciseStep, work: string, at: Record<string, string>, outcome: 'missing' | 'incomplete', missing: string[]): ExerciseGrade {
+function notGraded(step: ExerciseStep, work: string, at: Record<string, string>, outcome: 'missing' | 'incomplete', missing: string[], refused: Record<string, string>): ExerciseGrade {
+  const why = missing.map((f) => refused[f]).filter(Boolean);
   const test = {
     id: 'submitted',
     name: `the submission holds ${step.files.join(' and ')}`,
     status: 'fail' as const,
-    message: `not found in the submission: ${missing.join(', ')} (looked for exercises/${step.id}/FILE and ${step.id}/FILE)`,
+    message: `not found in the submission: ${missing.join(', ')} (looked for exercises/${step.id}/FILE and ${step.id}/FILE)${why.length > 0 ? `\n${why.join('\n')}` : ''}`,
   };
   return { ...single(step, path.join(work, 'exercises', step.id), test), outcome, found: at };
 }
@@ -211,11 +263,19 @@ function tampered(step: ExerciseStep, result: SuiteResult, at: Record<string, st
   return { ...summarize(step.id, result.target, [test, ...voided], result.durationMs, result.output, result.unhandled), maxPoints: step.points, status: 'fail', outcome: 'tampered', found: at };
 }
 
+function readOrEmpty(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch {
+    return Buffer.alloc(0);
+  }
+}
+
 /** Names for the submissions: the folder or archive name, made safe for a file name and unique. */
 export function uniqueNames(sources: readonly string[]): string[] {
   const taken = new Map<string, number>();
   return sources.map((source) => {
-    const base = path.basename(path.resolve(source)).replace(/\.(zip|tar\.gz|tgz|tar)$/i, '').replace(/[^A-Za-z0-9._-]+/g, '_') || 'submission';
+    const base = path.basename(path.resolve(source)).replace(/\.(zip|tar\.gz|tgz|tar)$/i, '').normalize('NFC').replace(/[^\p{L}\p{N}._-]+/gu, '_') || 'submission';
     const n = (taken.get(base) ?? 0) + 1;
     taken.set(base, n);
     return n === 1 ? base : `${base}-${n}`;

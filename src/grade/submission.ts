@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
 import * as tar from 'tar';
-import type { ExerciseStep } from '../catalog.ts';
+import { stepPaths, type ExerciseStep } from '../catalog.ts';
 
 /** A learner's file larger than this is not read (bytes). */
 export const FILE_LIMIT_BYTES = 1024 * 1024;
@@ -35,6 +35,8 @@ export class SubmissionError extends Error {
 export interface Located {
   /** By exercise id: by file name (as the catalog names it), the path within the submission. */
   files: Map<string, Record<string, string>>;
+  /** By exercise id: by file name, why a file that is there was not taken (a link, too large). */
+  refused: Map<string, Record<string, string>>;
 }
 
 /**
@@ -60,7 +62,7 @@ export async function takeSubmission(source: string, steps: readonly ExerciseSte
     else if (/\.(tar\.gz|tgz|tar)$/i.test(source)) await unpackTar(source, root, keep);
     else throw new SubmissionError('NOT_SUPPORTED', `${source}: a submission is a folder, a .zip or a .tar.gz`);
   }
-  const found = locate(root, steps);
+  const { files: found, refused } = locate(root, steps);
   for (const step of steps) {
     const files = found.get(step.id) ?? {};
     for (const [file, at] of Object.entries(files)) {
@@ -69,7 +71,7 @@ export async function takeSubmission(source: string, steps: readonly ExerciseSte
       fs.copyFileSync(path.join(root, at), target);
     }
   }
-  return { files: found };
+  return { files: found, refused };
 }
 
 /** Extracts the entries `keep` accepts, under safe relative paths only. */
@@ -116,9 +118,10 @@ function safeRelative(name: string): string | undefined {
 }
 
 /** Finds each step's files under `root` (see the top of this file for the rules). */
-export function locate(root: string, steps: readonly ExerciseStep[]): Map<string, Record<string, string>> {
+export function locate(root: string, steps: readonly ExerciseStep[]): Located {
   const names = new Set(steps.flatMap((s) => s.files));
   const candidates: string[] = []; // relative paths of regular files with a wanted name
+  const links: string[] = []; // symbolic links with a wanted name: never followed
   const workspaces: string[] = []; // relative folders holding the workspace marker
   let seen = 0;
   const walk = (relative: string, depth: number) => {
@@ -137,6 +140,8 @@ export function locate(root: string, steps: readonly ExerciseStep[]): Map<string
         } else if (entry.name !== 'node_modules' && !entry.name.startsWith('.') && depth < MAX_DEPTH) walk(child, depth + 1);
       } else if (entry.isFile() && names.has(entry.name)) {
         candidates.push(child);
+      } else if (entry.isSymbolicLink() && names.has(entry.name)) {
+        links.push(child);
       }
     }
   };
@@ -147,20 +152,45 @@ export function locate(root: string, steps: readonly ExerciseStep[]): Map<string
   workspaces.sort(byDepth);
   const inWorkspace = (p: string) => workspaces.length === 0 || workspaces.some((w) => w === '' || p.startsWith(w + path.sep));
   const found = new Map<string, Record<string, string>>();
+  const refused = new Map<string, Record<string, string>>();
   for (const step of steps) {
     const files: Record<string, string> = {};
+    const why: Record<string, string> = {};
     for (const file of step.files) {
-      const pick = (suffix: string) =>
-        candidates.find((c) => inWorkspace(c) && (c === suffix || c.endsWith(path.sep + suffix))) ??
-        candidates.find((c) => c === suffix || c.endsWith(path.sep + suffix));
+      // A whole clone without its workspace marker holds the pristine stub at exercises/ID/ and the
+      // work deeper down: of several matches, one that is not the stub wins.
+      const stub = readOrUndefined(path.join(stepPaths(step).stubDir, file));
+      const notStub = (c: string) => stub === undefined || !stub.equals(readOrUndefined(path.join(root, c)) ?? Buffer.alloc(0));
+      const pick = (suffix: string) => {
+        const matches = candidates.filter((c) => c === suffix || c.endsWith(path.sep + suffix));
+        const preferred = matches.filter(inWorkspace);
+        const pool = preferred.length > 0 ? preferred : matches;
+        return pool.find(notStub) ?? pool[0];
+      };
       const at =
         pick(path.join('exercises', step.id, file)) ??
         pick(path.join(step.id, file)) ??
         // The bare file, only when one exercise is graded: several exercises share file names.
         (steps.length === 1 ? candidates.find((c) => path.basename(c) === file && !c.split(path.sep).includes('exercises')) : undefined);
-      if (at && fs.lstatSync(path.join(root, at)).size <= FILE_LIMIT_BYTES) files[file] = at;
+      if (at && fs.statSync(path.join(root, at)).size > FILE_LIMIT_BYTES) {
+        why[file] = `${at} is larger than ${FILE_LIMIT_BYTES / 2 ** 20} MB: it was not read`;
+      } else if (at) {
+        files[file] = at;
+      } else {
+        const link = links.find((l) => l.endsWith(path.join(step.id, file)) || (steps.length === 1 && path.basename(l) === file));
+        if (link) why[file] = `${link} is a symbolic link: only regular files are taken from a submission`;
+      }
     }
     found.set(step.id, files);
+    if (Object.keys(why).length > 0) refused.set(step.id, why);
   }
-  return found;
+  return { files: found, refused };
+}
+
+function readOrUndefined(file: string): Buffer | undefined {
+  try {
+    return fs.statSync(file).size <= FILE_LIMIT_BYTES ? fs.readFileSync(file) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,6 +1,7 @@
 // `grade SUBMISSION...`: a classroom of submissions against the hidden suites, each in isolation
 // (src/grade/), with reports for the instructor and the platforms (src/grade/report/).
 // `grade --self`: the current workspace, graded exactly the way the classroom grades it.
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import kleur from 'kleur';
@@ -37,7 +38,7 @@ export const grade: Command = {
   flags: {
     exercise: { type: 'string', multiple: true, value: 'ID,...', description: 'grade only these exercises (comma-separated, or the flag repeated; default: all)' },
     format: { type: 'string', value: 'F,...', description: `reports to write: ${REPORT_FORMATS.join(', ')} (default json,csv,html)` },
-    out: { type: 'string', value: 'DIR', description: 'where the reports go (default ./grades; with --self, none unless given)' },
+    out: { type: 'string', value: 'DIR', description: 'where the reports go (default ./grades; with --self, none unless given); the files of the previous run there are replaced' },
     jobs: { type: 'string', value: 'N', description: `submissions graded at once (default: the cores, ${os.availableParallelism()}; at most twice that)` },
     suites: { type: 'string', value: 'DIR', description: "grade with these hidden suites (a copy of the package's grader/suites/, changed or extended)" },
     self: { type: 'boolean', description: 'grade your own workspace exactly as the classroom will' },
@@ -52,8 +53,15 @@ export const grade: Command = {
     if (!self && args.length === 0) throw new ToolError('USAGE', '`learn-io grade` needs at least one SUBMISSION (a folder, .zip or .tar.gz), or --self.');
     const sources = self ? [requireWorkspace(ctx.cwd).root] : args.map((a) => path.resolve(ctx.cwd, a));
     const steps = chosenExercises(flags.exercise);
-    const formats = parseFormats(flags.format, self);
     const outDir = typeof flags.out === 'string' ? path.resolve(ctx.cwd, flags.out) : self ? undefined : path.resolve(ctx.cwd, 'grades');
+    const formats = parseFormats(flags.format, outDir !== undefined);
+    const absent = sources.filter((s) => !fs.existsSync(s));
+    if (absent.length > 0) throw new ToolError('USAGE', `No such submission: ${absent.map((s) => shown(ctx, s)).join(', ')}.`);
+    // Before hours of grading, not after: the reports must have somewhere to go.
+    if (outDir && formats.length > 0) {
+      if (fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()) throw new ToolError('USAGE', `--out ${shown(ctx, outDir)} is a file, not a folder.`);
+      fs.mkdirSync(outDir, { recursive: true });
+    }
     const jobs = positiveNumber('jobs', flags.jobs);
     // Each job is a Vitest process with workers and servers of its own: past twice the cores, they only slow each other down.
     const maxJobs = os.availableParallelism() * 2;
@@ -73,7 +81,7 @@ export const grade: Command = {
       ...(timeoutS ? { submissionTimeoutMs: timeoutS * 1000 } : {}),
       onSubmission: json ? undefined : (s) => printSubmission(ctx, s, self),
     });
-    const written = outDir && formats.length > 0 ? writeReports(report, formats, outDir) : [];
+    const written = outDir && formats.length > 0 ? writeFresh(report, formats, outDir) : [];
     if (json) ctx.print(JSON.stringify(report, null, 2));
     else {
       const errors = report.submissions.filter((s) => s.status === 'error').length;
@@ -92,8 +100,30 @@ export const grade: Command = {
   },
 };
 
-function parseFormats(value: string | boolean | undefined, self: boolean): ReportFormat[] {
-  if (typeof value !== 'string') return self ? [] : ['json', 'csv', 'html'];
+/** The list of files the last run wrote into an output folder, so that the next run removes them first. */
+const MANIFEST = '.learn-io-grade-files';
+
+/**
+ * Writes the reports, after removing the files the previous run wrote there (and only those): a
+ * gradescope/ or github/ folder must not mix last week's submissions with today's.
+ */
+function writeFresh(report: Parameters<typeof writeReports>[0], formats: ReportFormat[], outDir: string): string[] {
+  const manifest = path.join(outDir, MANIFEST);
+  try {
+    for (const file of JSON.parse(fs.readFileSync(manifest, 'utf8')) as string[]) {
+      const target = path.resolve(outDir, file);
+      if (target.startsWith(outDir + path.sep)) fs.rmSync(target, { force: true });
+    }
+  } catch {
+    // no earlier run here, or an unreadable list: nothing to remove
+  }
+  const written = writeReports(report, formats, outDir);
+  fs.writeFileSync(manifest, `${JSON.stringify(written.map((f) => path.relative(outDir, f)), null, 2)}\n`);
+  return written;
+}
+
+function parseFormats(value: string | boolean | undefined, reports: boolean): ReportFormat[] {
+  if (typeof value !== 'string' || value.trim() === '') return reports ? ['json', 'csv', 'html'] : [];
   const formats = value.split(',').map((f) => f.trim()).filter(Boolean);
   const unknown = formats.filter((f) => !(REPORT_FORMATS as readonly string[]).includes(f));
   if (unknown.length > 0) throw new ToolError('USAGE', `Unknown format: ${unknown.join(', ')}.`, `The formats are ${REPORT_FORMATS.join(', ')}.`);

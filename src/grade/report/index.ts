@@ -575,14 +575,15 @@ function csvNotes(sub: SubmissionGrade): string {
  */
 export function gradesCsv(report: GradeReport): string {
   const ids = report.exercises.map((e) => e.id);
-  const rows: string[][] = [['submission', ...ids, 'total', 'max', 'status', 'notes']];
+  // The source last: names are made unique (alice, alice-2), the source tells which alice is which.
+  const rows: string[][] = [['submission', ...ids, 'total', 'max', 'status', 'notes', 'source']];
   for (const sub of report.submissions) {
     const byId = new Map(sub.exercises.map((ex) => [ex.exercise, ex]));
     const cells = ids.map((id) => {
       const ex = byId.get(id);
       return ex && ex.status !== 'error' ? fmt(ex.points) : '';
     });
-    rows.push([sub.name, ...cells, fmt(sub.points), fmt(sub.maxPoints), sub.status, csvNotes(sub)]);
+    rows.push([sub.name, ...cells, fmt(sub.points), fmt(sub.maxPoints), sub.status, csvNotes(sub), sub.source]);
   }
   // Numbers stay numbers; every other cell is text and is neutralised.
   const cell = (field: string) => csvField(/^-?\d+(\.\d+)?$/.test(field) ? field : csvText(field));
