@@ -67,7 +67,8 @@ export function parse(command: Command, argv: string[]) {
   // `args` says what is required: a bare name (ID) must be given; [ID] may be left out.
   const required = command.args.split(' ').filter((a) => /^[A-Z]/.test(a));
   if (!parsed.values.help && parsed.positionals.length < required.length) {
-    throw new ToolError('USAGE', `\`learn-io ${command.name}\` needs ${required.join(' ')}.`, 'See `learn-io list` for the ids.');
+    const fix = required.some((a) => a.startsWith('ID')) ? 'See `learn-io list` for the ids.' : `See \`learn-io ${command.name} --help\`.`;
+    throw new ToolError('USAGE', `\`learn-io ${command.name}\` needs ${required.join(' ')}.`, fix);
   }
   const values = Object.fromEntries(Object.entries(parsed.values).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
   return { values: values as Record<string, string | boolean | undefined>, positionals: [...parsed.positionals, ...rest] };
