@@ -15,7 +15,7 @@ import { summarize, type SuiteResult, type TestResult } from '../grader/model.ts
 import { liveRunners, runSuite } from '../grader/run-suite.ts';
 import type { ExerciseGrade, GradeReport, SubmissionGrade } from './model.ts';
 import { GradingFiles } from './sandbox.ts';
-import { SubmissionError, takeSubmission } from './submission.ts';
+import { readOrUndefined, SubmissionError, takeSubmission } from './submission.ts';
 
 export interface GradeOptions {
   /** Folders, .zip or .tar.gz files: one submission each. */
@@ -173,15 +173,16 @@ async function gradeSubmission(intake: Intake, files: GradingFiles, options: Gra
       // (The installed package's own files are not used here: every submission runs from its copy.
       // gradeBatch compares them once at the end, without blaming anyone: with parallel jobs it
       // cannot know whose code changed them.)
-      const changed = [...new Set([...(result.tampered ?? []).map((f) => path.relative(root, f)), ...files.changed(root)])];
+      const left = files.changed(root);
+      const changed = [...new Set([...(result.tampered ?? []).map((f) => path.relative(root, f)), ...left])];
       if (changed.length > 0) {
-        files.restore(root, files.changed(root));
+        files.restore(root, left);
         exercises.push(tampered(step, result, at, changed));
         continue;
       }
       // Its own files changed while it ran: by its own code, or by another submission's (which can
       // reach this folder). Either way the verdict may not be about what was handed in: say so.
-      const rewritten = own.filter(([file, content]) => !readOrEmpty(file).equals(content)).map(([file]) => path.relative(work, file));
+      const rewritten = own.filter(([file, content]) => !content.equals(readOrUndefined(file) ?? Buffer.alloc(0))).map(([file]) => path.relative(work, file));
       if (rewritten.length > 0) {
         exercises.push({
           ...result,
@@ -261,14 +262,6 @@ function tampered(step: ExerciseStep, result: SuiteResult, at: Record<string, st
     output: [],
   };
   return { ...summarize(step.id, result.target, [test, ...voided], result.durationMs, result.output, result.unhandled), maxPoints: step.points, status: 'fail', outcome: 'tampered', found: at };
-}
-
-function readOrEmpty(file: string): Buffer {
-  try {
-    return fs.readFileSync(file);
-  } catch {
-    return Buffer.alloc(0);
-  }
 }
 
 /** Names for the submissions: the folder or archive name, made safe for a file name and unique. */

@@ -187,7 +187,8 @@ export function locate(root: string, steps: readonly ExerciseStep[]): Located {
   return { files: found, refused };
 }
 
-function readOrUndefined(file: string): Buffer | undefined {
+/** The file's content, or undefined when it is missing, unreadable or larger than FILE_LIMIT_BYTES. */
+export function readOrUndefined(file: string): Buffer | undefined {
   try {
     return fs.statSync(file).size <= FILE_LIMIT_BYTES ? fs.readFileSync(file) : undefined;
   } catch {
