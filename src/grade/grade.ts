@@ -52,10 +52,16 @@ export async function gradeBatch(options: GradeOptions): Promise<GradeReport> {
   // Every submission is taken in before any learner code runs: a submission graded early cannot
   // rewrite one graded later (its source is the instructor's folder, within reach of learner code).
   const intakes: Intake[] = [];
+  // Ctrl-C ends the process from a signal handler (run-suite.ts): the copies go with it.
+  const removeAll = () => {
+    for (const intake of intakes) fs.rmSync(intake.scratch, { recursive: true, force: true });
+  };
+  process.on('exit', removeAll);
   try {
     for (const [i, source] of options.sources.entries()) intakes.push(await takeIn(source, names[i]!, options.steps));
   } catch (error) {
-    for (const intake of intakes) fs.rmSync(intake.scratch, { recursive: true, force: true });
+    removeAll();
+    process.off('exit', removeAll);
     throw error;
   }
   const stopReaper = await adoptOrphans();
@@ -72,7 +78,8 @@ export async function gradeBatch(options: GradeOptions): Promise<GradeReport> {
     );
   } finally {
     stopReaper();
-    for (const intake of intakes) fs.rmSync(intake.scratch, { recursive: true, force: true, maxRetries: 3 });
+    removeAll();
+    process.off('exit', removeAll);
   }
   const ownSuites = suitesDir === path.join(packageRoot, 'grader', 'suites');
   const packageChanged = files.changed(packageRoot, { skipSuites: !ownSuites });
