@@ -383,8 +383,16 @@ describe.skipIf(!hasChromium)(hasChromium ? 'html in a headless browser' : `html
     page.on('console', (m) => void (m.type() === 'error' && problems.push(m.text())));
     page.on('pageerror', (e) => void problems.push(e.message));
     page.on('request', (r) => void (r.url().startsWith('file:') || problems.push(`request: ${r.url()}`)));
-    await page.goto(pathToFileURL(path.join(outDir, 'report.html')).href);
-  });
+    // Once, in a loaded CI run, Chromium answered ERR_FILE_NOT_FOUND for this file: say whether it was
+    // really gone, and give a busy browser one more try before failing.
+    const file = path.join(outDir, 'report.html');
+    expect(fs.existsSync(file), `${file} exists before the browser opens it`).toBe(true);
+    await page.goto(pathToFileURL(file).href).catch(async (error: Error) => {
+      if (!/ERR_FILE_NOT_FOUND/.test(error.message)) throw error;
+      await new Promise((r) => setTimeout(r, 1000));
+      await page.goto(pathToFileURL(file).href);
+    });
+  }, 60_000);
   afterAll(async () => {
     await browser?.close();
   });
